@@ -9,6 +9,7 @@ from pathlib import Path
 import torch
 from torch import nn
 from fastcore.basics import store_attr
+from fastcore.foundation import L
 from fastai.callback.core import Callback, CancelValidException
 from fastai.learner import Learner
 from fastai.optimizer import RMSProp, Adam
@@ -20,10 +21,10 @@ from .models import face_generator, face_critic
 from .render import save_grid
 
 # %% auto #0
-__all__ = ['CKPT_FORMAT', 'StepSwitcher', 'FrozenGradGuard', 'NoValidation', 'all_params_splitter', 'wgan_learner',
-           'CheckpointError', 'save_checkpoint', 'load_checkpoint', 'checkpoint_path', 'list_checkpoints',
-           'find_checkpoint', 'generator_from_checkpoint', 'load_generator', 'sample_faces', 'RunFolder', 'read_log',
-           'plot_losses', 'train']
+__all__ = ['CKPT_FORMAT', 'DEMO_OPTIONS', 'StepSwitcher', 'FrozenGradGuard', 'NoValidation', 'all_params_splitter',
+           'wgan_learner', 'CheckpointError', 'save_checkpoint', 'load_checkpoint', 'checkpoint_path',
+           'list_checkpoints', 'find_checkpoint', 'generator_from_checkpoint', 'load_generator', 'sample_faces',
+           'RunFolder', 'read_log', 'plot_losses', 'train', 'save_samples', 'demo']
 
 # %% ../nbs/04_train.ipynb #c005
 class StepSwitcher(Callback):
@@ -91,7 +92,7 @@ def wgan_learner(
     if clip is not None and clip <= 0: raise ValueError(f"clip={clip} is not supported: use a positive value, or None for no clipping")
     switcher = StepSwitcher(n_crit, n_gen)
     learn = GANLearner.wgan(dls, generator, critic, switcher=switcher, clip=clip, opt_func=opt_func, lr=lr, wd=0.,
-                            splitter=all_params_splitter, cbs=[FrozenGradGuard(), NoValidation()] + list(cbs or []), **kwargs)
+                            splitter=all_params_splitter, cbs=L(FrozenGradGuard(), NoValidation()) + L(cbs), **kwargs)
     learn.recorder.train_metrics, learn.recorder.valid_metrics = True, False
     return learn
 
@@ -122,8 +123,8 @@ def save_checkpoint(
 ):
     "Write generator, critic, optimiser state, step counters, options and versions to `fname`, atomically"
     import fastai
-    ckpt = dict(format=CKPT_FORMAT, wganface_version=wganface.__version__, fastai_version=fastai.__version__,
-                torch_version=torch.__version__, options=options, epoch=epoch,
+    ckpt = dict(format=CKPT_FORMAT, wganface_version=wganface.__version__, fastai_version=str(fastai.__version__),
+                torch_version=str(torch.__version__), options=options, epoch=epoch,
                 generator=learn.model.generator.state_dict(), critic=learn.model.critic.state_dict(),
                 opt=_plain(learn.opt.state_dict()) if learn.opt is not None else None,
                 switcher=learn.step_switcher.state(),
@@ -208,6 +209,9 @@ class RunFolder(Callback):
     def before_epoch(self):
         self.t0, self.losses, self.n_steps = time.perf_counter(), {True: [], False: []}, 0
 
+    def before_train(self): self.trained = True
+    def after_cancel_epoch(self): self.trained = False  # fastai skipping epochs already done when resuming
+
     def after_batch(self):
         if not self.training: return
         # the switcher has already flipped the mode for the next batch, so read what this batch was from the loss
@@ -215,6 +219,8 @@ class RunFolder(Callback):
         self.n_steps += 1
 
     def after_epoch(self):
+        if not getattr(self, 'trained', False): return
+        self.trained = False
         ep, sw = self.epoch + 1, self.step_switcher
         dt = time.perf_counter() - self.t0
         mean = lambda l: sum(l) / len(l) if l else None
@@ -350,3 +356,57 @@ def train(
         with learn.no_bar(), learn.no_logging(): learn.fit(epochs, o['lr'], start_epoch=start_epoch)
     learn.run_dir = out
     return learn
+
+# %% ../nbs/04_train.ipynb #c022
+def save_samples(
+    run, # A run folder, a checkpoint file, or a generator
+    out='samples.png', # PNG grid to write
+    n:int=64, # How many faces
+    seed:int=0, # Seed of the latents: the same seed gives the same faces
+    ncol:int|None=None, # Columns of the grid (default: square-ish)
+    scale:int=1, # Enlarge each face this many times (nearest) in the grid
+    individual:str|None=None, # Also write each face as its own PNG into this folder
+    overwrite:bool=False, # Replace existing files
+    device:str|None=None, # Where to run the generator; default: CUDA when available
+) -> Path:
+    "Write a grid of `n` generated faces (and optionally one PNG per face); returns the grid's path"
+    from wganface.render import save_png
+    g = run if isinstance(run, nn.Module) else load_generator(run, device=device)
+    out = Path(out).expanduser()
+    if out.suffix.lower() != '.png': raise ValueError(f"--out '{out}' must end in .png")
+    if individual is not None:
+        folder = Path(individual).expanduser()
+        if folder.exists() and any(folder.iterdir()) and not overwrite:
+            raise FileExistsError(f"'{folder}' is not empty: pass --overwrite or choose another folder for the individual PNGs")
+    if out.exists() and not overwrite: raise FileExistsError(f"'{out}' already exists: pass --overwrite or choose another --out")
+    faces = sample_faces(g, n=n, seed=seed)
+    save_grid(faces, out, ncol=ncol, scale=scale, overwrite=overwrite)
+    if individual is not None:
+        for i, f in enumerate(faces): save_png(f, folder/f'sample-seed{seed}-{i:03d}.png', overwrite=True)
+    return out
+
+# %% ../nbs/04_train.ipynb #c025
+DEMO_OPTIONS = dict(epochs=25, steps_per_epoch=60, bs=32, n_features=16, lr=5e-4, save_every=5)
+
+def _free_run_dir(base:Path) -> Path:
+    if not base.exists(): return base
+    i = 2
+    while Path(f'{base}-{i}').exists(): i += 1
+    return Path(f'{base}-{i}')
+
+def demo(
+    out:str|None=None, # Run folder; default: runs/demo, or runs/demo-2, ... if that exists (nothing is overwritten)
+    epochs:int=DEMO_OPTIONS['epochs'], # Epochs to train (fewer for a quicker, blurrier result)
+    seed:int=0, # Random seed
+    device:str|None=None, # 'cpu' or 'cuda'; default: CUDA when available
+    progress:bool=True, # Show fastai's progress bar
+) -> Path:
+    "Train a small WGAN on the built-in faces, write a sample grid and print where everything is; returns the grid's path"
+    out = _free_run_dir(Path('runs/demo')) if out is None else Path(out).expanduser()
+    t0 = time.perf_counter()
+    learn = train(None, out, **{**DEMO_OPTIONS, 'epochs': epochs}, seed=seed, device=device, progress=progress)
+    grid = save_samples(learn.model.generator, out/'samples.png', n=64, seed=seed, scale=2)
+    print(f"Trained {epochs} epochs in {time.perf_counter() - t0:.0f} s.\n"
+          f"Sample grid:   {grid}\nRun folder:    {out} (options.json, reals.png, fakes/, log.jsonl, loss.png, checkpoints/)\n"
+          f"More samples:  wganface sample {out} --n 64 --seed 1 --out {out/'samples-seed1.png'}")
+    return grid

@@ -1,0 +1,104 @@
+import json, warnings
+import pytest, torch
+from wganface.data import sample_noise
+from wganface.train import (train, load_generator, load_checkpoint, list_checkpoints, read_log, sample_faces,
+                            CheckpointError, save_samples)
+
+TINY = dict(epochs=2, steps_per_epoch=6, bs=8, size=16, nz=8, n_features=8, save_every=1, progress=False, device='cpu')
+
+def quiet_train(**kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        return train(**{**TINY, **kw})
+
+@pytest.fixture(scope='module')
+def run(tmp_path_factory):
+    out = tmp_path_factory.mktemp('runs')/'tiny'
+    learn = quiet_train(out=out)
+    return out, learn
+
+def test_run_folder_contents(run):
+    out, _ = run
+    assert sorted(p.name for p in out.iterdir()) == ['checkpoints', 'fakes', 'log.jsonl', 'loss.png', 'options.json', 'reals.png']
+    assert [p.name for p in sorted((out/'fakes').iterdir())] == ['epoch-0001.png', 'epoch-0002.png']
+    opts = json.loads((out/'options.json').read_text())
+    assert opts['nz'] == 8 and opts['n_images'] == 42 and opts['wganface_version']
+    log = read_log(out)
+    assert [r['epoch'] for r in log] == [1, 2] and [r['steps'] for r in log] == [6, 12]
+    assert all(r['crit_loss'] is not None and r['images_per_s'] > 0 for r in log)
+    assert (out/'loss.png').stat().st_size > 1000
+
+def test_checkpoint_is_plain_data_with_options_and_versions(run):
+    out, _ = run
+    f = list_checkpoints(out)[-1]
+    ckpt = torch.load(f, weights_only=True)  # no code unpickled
+    assert ckpt['options']['n_features'] == 8 and ckpt['epoch'] == 2
+    assert {'wganface_version', 'fastai_version', 'torch_version', 'generator', 'critic', 'opt', 'switcher'} <= set(ckpt)
+    assert ckpt['switcher']['crit_steps'] == 10 and ckpt['switcher']['gen_steps'] == 2
+
+def test_checkpoint_round_trip_gives_identical_faces(run):
+    out, learn = run
+    g = load_generator(out, device='cpu')
+    z = sample_noise(5, 8, seed=11)
+    assert torch.equal(sample_faces(g, z=z), sample_faces(learn.model.generator, z=z))
+    assert g.config['nz'] == 8 and g.config['size'] == 16 and not g.training
+
+def test_resume_continues_step_count(tmp_path):
+    out = tmp_path/'r'
+    quiet_train(out=out, epochs=2)
+    with pytest.raises(FileExistsError, match='already holds a run'): quiet_train(out=out)
+    with pytest.raises(ValueError, match='already trained 2 epochs'): quiet_train(out=out, resume=True, epochs=2)
+    learn = quiet_train(out=out, resume=True, epochs=3)
+    assert [r['steps'] for r in read_log(out)] == [6, 12, 18]
+    assert learn.step_switcher.crit_steps == 15 and learn.step_switcher.gen_steps == 3
+    assert load_checkpoint(list_checkpoints(out)[-1])['epoch'] == 3
+
+def test_overwrite_replaces_only_run_files(tmp_path):
+    out = tmp_path/'r'
+    quiet_train(out=out, epochs=1)
+    (out/'my-notes.txt').write_text('keep me')
+    quiet_train(out=out, epochs=1, overwrite=True)
+    assert (out/'my-notes.txt').read_text() == 'keep me'
+    assert len(read_log(out)) == 1
+    with pytest.raises(ValueError, match='contradict'): quiet_train(out=out, resume=True, overwrite=True)
+
+def test_keep_limits_checkpoints(tmp_path):
+    out = tmp_path/'r'
+    quiet_train(out=out, epochs=3, keep=2)
+    assert [p.name for p in list_checkpoints(out)] == ['ckpt-0000012.pt', 'ckpt-0000018.pt']
+
+@pytest.mark.parametrize('content,msg', [
+    (b'', 'not a readable wganface checkpoint'),
+    (b'PK\x03\x04 garbage', 'not a readable wganface checkpoint'),
+])
+def test_unreadable_checkpoints(tmp_path, content, msg):
+    f = tmp_path/'bad.pt'; f.write_bytes(content)
+    with pytest.raises(CheckpointError, match=msg): load_generator(f)
+
+def test_truncated_checkpoint(run, tmp_path):
+    out, _ = run
+    data = list_checkpoints(out)[-1].read_bytes()
+    f = tmp_path/'cut.pt'; f.write_bytes(data[:len(data) // 2])
+    with pytest.raises(CheckpointError, match='truncated'): load_generator(f)
+
+def test_foreign_checkpoints(tmp_path):
+    f = tmp_path/'other.pt'; torch.save({'state_dict': {}}, f)
+    with pytest.raises(CheckpointError, match='not a wganface checkpoint'): load_generator(f)
+    g = tmp_path/'code.pt'; torch.save(torch.nn.Linear(2, 2), g)  # a pickled module: never unpickled
+    with pytest.raises(CheckpointError): load_generator(g)
+
+def test_run_without_checkpoint(tmp_path):
+    with pytest.raises(FileNotFoundError, match='No checkpoint'): load_generator(tmp_path)
+
+@pytest.mark.parametrize('kw,msg', [(dict(lr=-1.), 'lr=-1'), (dict(size=24), 'power of two'), (dict(nz=0), 'nz=0'),
+                                    (dict(epochs=0), 'epochs=0'), (dict(opt='sgd'), 'rmsprop')])
+def test_impossible_options_fail_before_any_work(tmp_path, kw, msg):
+    with pytest.raises(ValueError, match=msg): quiet_train(out=tmp_path/'r', **kw)
+    assert not (tmp_path/'r'/'options.json').exists()
+
+def test_samples_are_seeded(run, tmp_path):
+    out, _ = run
+    a = save_samples(out, tmp_path/'a.png', n=9, seed=5)
+    b = save_samples(out, tmp_path/'b.png', n=9, seed=5, individual=tmp_path/'faces')
+    assert a.read_bytes() == b.read_bytes()
+    assert len(list((tmp_path/'faces').glob('*.png'))) == 9
