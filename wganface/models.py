@@ -11,11 +11,13 @@ from fastai.vision.gan import basic_generator, basic_critic
 from .data import check_size
 
 # %% auto #0
-__all__ = ['face_generator', 'face_critic']
+__all__ = ['check_model_options', 'face_generator', 'face_critic']
 
 # %% ../nbs/03_models.ipynb #c005
-def _check_common(size, n_features, n_extra_layers, leak):
+def check_model_options(size:int=64, n_features:int=64, n_extra_layers:int=1, leak:float=0.2, nz:int=1):
+    "Raise a one-line error for model options fastai cannot build (checked before any work starts)"
     check_size(size)
+    if nz < 1: raise ValueError(f"nz={nz} is not supported: the noise needs at least 1 dimension")
     if n_features < 1: raise ValueError(f"n_features={n_features} is not supported: use at least 1 (8 for tests, 64 by default)")
     if n_extra_layers < 0: raise ValueError(f"n_extra_layers={n_extra_layers} is not supported: use 0 or more")
     if leak < 0: raise ValueError(f"leak={leak} is not supported: the LeakyReLU slope must be >= 0")
@@ -31,8 +33,7 @@ def face_generator(
     **kwargs
 ) -> nn.Sequential:
     "A generator from `nz` noise values to `n_channels` x `size` x `size` images in [-1, 1]"
-    _check_common(size, n_features, n_extra_layers, leak)
-    if nz < 1: raise ValueError(f"nz={nz} is not supported: the noise needs at least 1 dimension")
+    check_model_options(size, n_features, n_extra_layers, leak, nz)
     kwargs.setdefault('act_cls', partial(nn.LeakyReLU, negative_slope=leak))
     return basic_generator(size, n_channels, in_sz=nz, n_features=n_features, n_extra_layers=n_extra_layers, **kwargs)
 
@@ -47,6 +48,6 @@ def face_critic(
     **kwargs
 ) -> nn.Sequential:
     "A critic scoring `n_channels` x `size` x `size` images: one unbounded number per image"
-    _check_common(size, n_features, n_extra_layers, leak)
+    check_model_options(size, n_features, n_extra_layers, leak)
     kwargs.setdefault('act_cls', partial(nn.LeakyReLU, negative_slope=leak))
     return basic_critic(size, n_channels, n_features=n_features, n_extra_layers=n_extra_layers, **kwargs)

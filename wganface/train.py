@@ -17,14 +17,14 @@ from fastai.torch_core import params, set_seed, default_device
 from fastai.vision.gan import GANLearner, GANTrainer, FixedGANSwitcher
 import wganface
 from .data import face_dls, sample_noise, check_size, check_noise, default_nz
-from .models import face_generator, face_critic
+from .models import face_generator, face_critic, check_model_options
 from .render import save_grid
 
 # %% auto #0
-__all__ = ['CKPT_FORMAT', 'DEMO_OPTIONS', 'StepSwitcher', 'FrozenGradGuard', 'NoValidation', 'all_params_splitter',
+__all__ = ['CKPT_FORMAT', 'DEMO_OPTIONS', 'StepSwitcher', 'FrozenGradGuard', 'NoValidation', 'all_params_splitter', 'check_optim',
            'wgan_learner', 'CheckpointError', 'save_checkpoint', 'load_checkpoint', 'checkpoint_path',
-           'list_checkpoints', 'find_checkpoint', 'generator_from_checkpoint', 'load_generator', 'sample_faces',
-           'RunFolder', 'read_log', 'plot_losses', 'train', 'save_samples', 'demo']
+           'list_checkpoints', 'find_checkpoint', 'generator_from_checkpoint', 'critic_from_checkpoint', 'load_critic',
+           'load_generator', 'sample_faces', 'RunFolder', 'read_log', 'plot_losses', 'train', 'save_samples', 'demo']
 
 # %% ../nbs/04_train.ipynb #c005
 class StepSwitcher(Callback):
@@ -36,27 +36,27 @@ class StepSwitcher(Callback):
     ):
         if n_crit < 1 or n_gen < 1: raise ValueError(f"n_crit={n_crit}, n_gen={n_gen}: both must be at least 1")
         store_attr()
-        self.gen_mode, self.count, self.crit_steps, self.gen_steps = False, 0, 0, 0
+        self.gen_turn, self.count, self.crit_steps, self.gen_steps = False, 0, 0, 0
 
     @property
     def steps(self): return self.crit_steps + self.gen_steps
 
     def before_train(self):
         # fastai switches to generator mode before every validation and keeps that mode into the next epoch
-        self.gan_trainer.switch(gen_mode=self.gen_mode)
+        self.gan_trainer.switch(gen_mode=self.gen_turn)
 
     def after_batch(self):
         if not self.training: return
-        if self.gen_mode: self.gen_steps += 1
+        if self.gen_turn: self.gen_steps += 1
         else: self.crit_steps += 1
         self.count += 1
-        if self.count >= (self.n_gen if self.gen_mode else self.n_crit):
-            self.gen_mode, self.count = not self.gen_mode, 0
-            self.gan_trainer.switch(gen_mode=self.gen_mode)
+        if self.count >= (self.n_gen if self.gen_turn else self.n_crit):
+            self.gen_turn, self.count = not self.gen_turn, 0
+            self.gan_trainer.switch(gen_mode=self.gen_turn)
 
-    def state(self) -> dict: return dict(gen_mode=self.gen_mode, count=self.count, crit_steps=self.crit_steps, gen_steps=self.gen_steps)
+    def state(self) -> dict: return dict(gen_turn=self.gen_turn, count=self.count, crit_steps=self.crit_steps, gen_steps=self.gen_steps)
     def load_state(self, d:dict):
-        self.gen_mode, self.count = bool(d['gen_mode']), int(d['count'])
+        self.gen_turn, self.count = bool(d['gen_turn']), int(d['count'])
         self.crit_steps, self.gen_steps = int(d['crit_steps']), int(d['gen_steps'])
 
 # %% ../nbs/04_train.ipynb #c006
@@ -75,6 +75,11 @@ class NoValidation(Callback):
 def all_params_splitter(model): return [params(model)]
 
 # %% ../nbs/04_train.ipynb #c008
+def check_optim(lr:float, clip:float|None):
+    "Raise a clear error for a learning rate or clip value that cannot train"
+    if not lr > 0: raise ValueError(f"lr={lr} is not supported: the learning rate must be positive")
+    if clip is not None and not clip > 0: raise ValueError(f"clip={clip} is not supported: use a positive value, or None for no clipping")
+
 def wgan_learner(
     dls, # `DataLoaders` from `face_dls`
     generator:nn.Module, # e.g. `face_generator()`
@@ -88,8 +93,7 @@ def wgan_learner(
     **kwargs # Passed to `GANLearner.wgan` / `Learner`
 ) -> GANLearner:
     "`GANLearner.wgan` with a step-counting switcher, frozen weights that stay frozen, no validation and wd=0"
-    if lr <= 0: raise ValueError(f"lr={lr} is not supported: the learning rate must be positive")
-    if clip is not None and clip <= 0: raise ValueError(f"clip={clip} is not supported: use a positive value, or None for no clipping")
+    check_optim(lr, clip)
     switcher = StepSwitcher(n_crit, n_gen)
     learn = GANLearner.wgan(dls, generator, critic, switcher=switcher, clip=clip, opt_func=opt_func, lr=lr, wd=0.,
                             splitter=all_params_splitter, cbs=L(FrozenGradGuard(), NoValidation()) + L(cbs), **kwargs)
@@ -169,6 +173,21 @@ def generator_from_checkpoint(ckpt:dict) -> nn.Module:
     g.config = dict(size=o['size'], nz=o['nz'], noise=o['noise'], epoch=ckpt['epoch'], steps=sum(ckpt['switcher'][k] for k in ('crit_steps', 'gen_steps')))
     return g.eval()
 
+def critic_from_checkpoint(ckpt:dict) -> nn.Module:
+    "Rebuild the critic of a loaded checkpoint (eval mode, on the CPU)"
+    o = ckpt['options']
+    c = face_critic(o['size'], n_features=o['n_features'], n_extra_layers=o['n_extra_layers'], leak=o['leak'])
+    c.load_state_dict(ckpt['critic'])
+    return c.eval()
+
+def load_critic(
+    run_or_file, # A run folder (its newest checkpoint is used) or a checkpoint file
+    device=None, # Where to put the critic; default: CUDA when available, else CPU
+) -> nn.Module:
+    "The trained critic, in eval mode; by fastai's WGAN convention it scores faces it judges real *lower*"
+    c = critic_from_checkpoint(load_checkpoint(find_checkpoint(run_or_file)))
+    return c.to(default_device() if device is None else device)
+
 def load_generator(
     run_or_file, # A run folder (its newest checkpoint is used) or a checkpoint file
     device=None, # Where to put the generator; default: CUDA when available, else CPU
@@ -192,7 +211,9 @@ def sample_faces(
     dev = next(generator.parameters()).device
     if z is None:
         if n < 1: raise ValueError(f"n={n} is not supported: ask for at least 1 face")
-        z = sample_noise(n, cfg.get('nz', 200), cfg.get('noise', 'normal'), seed=seed)
+        # a bare generator (no `.config`) still tells its noise size through its first convolution
+        nz = cfg.get('nz') or next(m.in_channels for m in generator.modules() if hasattr(m, 'in_channels'))
+        z = sample_noise(n, nz, cfg.get('noise', 'normal'), seed=seed)
     was_training = generator.training
     generator.eval()
     try:
@@ -310,8 +331,10 @@ def train(
     if steps_per_epoch < 1: raise ValueError(f"steps_per_epoch={steps_per_epoch} is not supported: use at least 1")
     if save_every < 1 or keep < 0: raise ValueError(f"save_every={save_every}, keep={keep}: save_every must be >= 1 and keep >= 0")
     if opt not in ('rmsprop', 'adam'): raise ValueError(f"opt={opt!r} is not supported: use 'rmsprop' or 'adam'")
-    check_size(size); check_noise(noise)
+    check_size(size); check_noise(noise); check_optim(lr, clip)
     nz = default_nz(noise) if nz is None else nz
+    check_model_options(size, n_features, n_extra_layers, leak, nz)
+    if bs < 1 or n_crit < 1: raise ValueError(f"bs={bs}, n_crit={n_crit}: both must be at least 1")
     _prepare_run_dir(out, resume, overwrite)
     ckpt, start_epoch = None, 0
     options = dict(data=str(Path(data).expanduser().resolve()) if data is not None else None, epochs=epochs,
