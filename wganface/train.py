@@ -380,7 +380,7 @@ def train(
     learn.run_dir = out
     return learn
 
-# %% ../nbs/04_train.ipynb #c022
+# %% ../nbs/04_train.ipynb #c024
 def save_samples(
     run, # A run folder, a checkpoint file, or a generator
     out='samples.png', # PNG grid to write
@@ -408,8 +408,8 @@ def save_samples(
         for i, f in enumerate(faces): save_png(f, folder/f'sample-seed{seed}-{i:03d}.png', overwrite=True)
     return out
 
-# %% ../nbs/04_train.ipynb #c025
-DEMO_OPTIONS = dict(epochs=25, steps_per_epoch=60, bs=32, n_features=16, lr=5e-4, save_every=5)
+# %% ../nbs/04_train.ipynb #c027
+DEMO_OPTIONS = dict(epochs=25, steps_per_epoch=300, bs=16, n_features=16, lr=1e-3, save_every=5)
 
 def _free_run_dir(base:Path) -> Path:
     if not base.exists(): return base
