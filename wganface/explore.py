@@ -522,10 +522,12 @@ def _load_latents(latents, nz:int) -> torch.Tensor:
     if isinstance(latents, (str, os.PathLike)):
         p = Path(latents).expanduser()
         if not p.is_file(): raise FileNotFoundError(f"latents file {p} does not exist")
-        if p.suffix.lower() == '.pt': latents = torch.load(p, map_location='cpu', weights_only=True)
-        elif p.suffix.lower() == '.npy': latents = np.load(p)
-        else: raise ValueError(f"cannot read latents from {p}: use a .pt (torch.save) or .npy (numpy.save) file of shape (K,{nz})")
-    z = torch.as_tensor(latents, dtype=torch.float32)
+        if p.suffix.lower() not in ('.pt', '.npy'):
+            raise ValueError(f"cannot read latents from {p}: use a .pt (torch.save) or .npy (numpy.save) file of shape (K,{nz})")
+        try: latents = torch.load(p, map_location='cpu', weights_only=True) if p.suffix.lower() == '.pt' else np.load(p)
+        except Exception as e: raise ValueError(f"cannot read latents from {p} ({type(e).__name__}): save a (K,{nz}) tensor or array") from None
+    try: z = torch.as_tensor(latents, dtype=torch.float32)
+    except (TypeError, ValueError, RuntimeError): raise ValueError(f"latents must be a (K,{nz}) tensor or array, got {type(latents).__name__}") from None
     if z.ndim != 2 or z.shape[1] != nz: raise ValueError(f"latents must be shaped (K,{nz}) for this generator, got {tuple(z.shape)}")
     return z
 

@@ -324,6 +324,7 @@ def train(
     overwrite:bool=False, # Replace a run already in `out`
     device:str|None=None, # 'cpu', 'cuda', ...; default: CUDA when available
     progress:bool=True, # Show fastai's progress bar and epoch table
+    cbs=None, # Extra fastai callbacks (e.g. metrics computed during training)
 ) -> GANLearner:
     "Train a WGAN on the faces in `data`, writing everything to the run folder `out`; returns the learner"
     out = Path(out).expanduser()
@@ -359,7 +360,7 @@ def train(
     fixed_z = sample_noise(64, o['nz'], o['noise'], seed=o['seed'])
     run_cb = RunFolder(out, o, fixed_z, save_every=o['save_every'], keep=o['keep'])
     learn = wgan_learner(dls, gen, crit, n_crit=o['n_crit'], clip=o['clip'], lr=o['lr'],
-                         opt_func=RMSProp if o['opt'] == 'rmsprop' else Adam, cbs=[run_cb], path=out)
+                         opt_func=RMSProp if o['opt'] == 'rmsprop' else Adam, cbs=L(run_cb) + L(cbs), path=out)
     learn.model.to(device)
     if ckpt is not None:
         gen.load_state_dict(ckpt['generator']); crit.load_state_dict(ckpt['critic'])
