@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_cli.ipynb #c002
 from __future__ import annotations
-import argparse, sys, warnings
+import argparse, inspect, sys, warnings
 from pathlib import Path
 
 # %% auto #0
@@ -31,7 +31,8 @@ def add_function_args(
         default, typ = info['default'], _arg_type(info['anno'])
         doc = (info['docment'] or '').rstrip('.')
         if name in positional:
-            parser.add_argument(name, nargs='?' if default is not None or typ is str else None, default=default,
+            required = default is inspect.Parameter.empty
+            parser.add_argument(name, nargs=None if required else '?', default=None if required else default,
                                 type=typ, metavar=name.upper(), help=doc)
         elif typ is bool:
             parser.add_argument('--' + name.replace('_', '-'), dest=name, action=argparse.BooleanOptionalAction,
@@ -93,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 # %% ../nbs/05_cli.ipynb #c009
-USER_ERRORS = (ValueError, FileNotFoundError, FileExistsError, NotADirectoryError, IsADirectoryError, PermissionError)
+USER_ERRORS = (ValueError, OSError)  # OSError: missing, existing, unreadable or unwritable paths
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
     print(f"wganface: warning: {message}", file=sys.stderr if file is None else file)
