@@ -361,13 +361,18 @@ def test_cli_sweep_and_walk_end_to_end(run, tmp_path):
     (['walk', '{tmp}', '--seeds', '1,2'], 'No checkpoint'),
     (['walk', '{tmp}/nowhere'], 'does not exist'),
     (['walk', '{run}', '--out', '{tmp}/file/w.gif'], 'is a file'),
-    (['sweep'], 'give a run folder'),
 ])
 def test_cli_user_errors_exit_2(run, tmp_path, args, match):
     (tmp_path / 'file').write_text('x')
     code, text = cli('explore', *[a.format(run=run, tmp=tmp_path) for a in args])
     assert code == 2 and match in text and 'Traceback' not in text
     assert len(text.strip().splitlines()) == 1
+
+
+def test_cli_run_is_required(capsys):
+    from wganface.cli import main
+    with pytest.raises(SystemExit) as e: main(['explore', 'sweep'])
+    assert e.value.code == 2 and 'required: RUN' in capsys.readouterr().err
 
 
 def test_cli_refuses_to_overwrite(run, tmp_path):

@@ -102,3 +102,16 @@ def test_samples_are_seeded(run, tmp_path):
     b = save_samples(out, tmp_path/'b.png', n=9, seed=5, individual=tmp_path/'faces')
     assert a.read_bytes() == b.read_bytes()
     assert len(list((tmp_path/'faces').glob('*.png'))) == 9
+
+def test_ema_generator_is_saved_used_and_resumed(tmp_path):
+    out = tmp_path/'ema'
+    learn = quiet_train(out=out, epochs=2, ema=0.9)
+    z = sample_noise(3, 8, seed=2)
+    g = load_generator(out, device='cpu')
+    assert g.config['ema']
+    assert torch.equal(sample_faces(g, z=z), sample_faces(learn.generator_ema.ema, z=z))
+    assert not torch.equal(sample_faces(g, z=z), sample_faces(load_generator(out, device='cpu', ema=False), z=z))
+    learn = quiet_train(out=out, epochs=3, resume=True)
+    assert load_checkpoint(list_checkpoints(out)[-1])['options']['ema'] == 0.9
+    assert torch.equal(sample_faces(load_generator(out, device='cpu'), z=z), sample_faces(learn.generator_ema.ema, z=z))
+    with pytest.raises(ValueError, match='ema=1.5'): quiet_train(out=tmp_path/'bad', ema=1.5)

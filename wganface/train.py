@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_train.ipynb #c002
 from __future__ import annotations
-import json, math, os, random, shutil, time, warnings
+import copy, json, math, os, random, shutil, time, warnings
 from pathlib import Path
 import torch
 from torch import nn
@@ -21,10 +21,11 @@ from .models import face_generator, face_critic, check_model_options
 from .render import save_grid
 
 # %% auto #0
-__all__ = ['CKPT_FORMAT', 'DEMO_OPTIONS', 'StepSwitcher', 'FrozenGradGuard', 'NoValidation', 'all_params_splitter', 'check_optim',
-           'wgan_learner', 'CheckpointError', 'save_checkpoint', 'load_checkpoint', 'checkpoint_path',
-           'list_checkpoints', 'find_checkpoint', 'generator_from_checkpoint', 'critic_from_checkpoint', 'load_critic',
-           'load_generator', 'sample_faces', 'RunFolder', 'read_log', 'plot_losses', 'train', 'save_samples', 'demo']
+__all__ = ['CKPT_FORMAT', 'DEMO_OPTIONS', 'StepSwitcher', 'FrozenGradGuard', 'NoValidation', 'all_params_splitter',
+           'GeneratorEMA', 'check_optim', 'wgan_learner', 'CheckpointError', 'save_checkpoint', 'load_checkpoint',
+           'checkpoint_path', 'list_checkpoints', 'find_checkpoint', 'generator_from_checkpoint',
+           'critic_from_checkpoint', 'load_critic', 'load_generator', 'sample_faces', 'RunFolder', 'read_log',
+           'plot_losses', 'train', 'save_samples', 'demo']
 
 # %% ../nbs/04_train.ipynb #c005
 class StepSwitcher(Callback):
@@ -73,6 +74,19 @@ class NoValidation(Callback):
     def before_validate(self): raise CancelValidException()
 
 def all_params_splitter(model): return [params(model)]
+
+class GeneratorEMA(Callback):
+    "Keep an exponential moving average of the generator's weights: a smoother generator for sampling"
+    order = 65  # after the optimiser step, before `RunFolder` draws the epoch's grid
+    def __init__(self, beta:float=0.99): self.beta, self.ema = beta, None
+    def before_fit(self):
+        if self.ema is None: self.ema = copy.deepcopy(self.model.generator).requires_grad_(False)
+        self.ema.to(next(self.model.generator.parameters()).device)
+    def after_step(self):
+        if not self.gan_trainer.gen_mode: return
+        with torch.no_grad():
+            for e, p in zip(self.ema.parameters(), self.model.generator.parameters()): e.lerp_(p, 1 - self.beta)
+            for e, b in zip(self.ema.buffers(), self.model.generator.buffers()): e.copy_(b)
 
 # %% ../nbs/04_train.ipynb #c008
 def check_optim(lr:float, clip:float|None):
@@ -132,6 +146,7 @@ def save_checkpoint(
                 generator=learn.model.generator.state_dict(), critic=learn.model.critic.state_dict(),
                 opt=_plain(learn.opt.state_dict()) if learn.opt is not None else None,
                 switcher=learn.step_switcher.state(),
+                generator_ema=learn.generator_ema.ema.state_dict() if hasattr(learn, 'generator_ema') else None,
                 rng=dict(torch=torch.get_rng_state(), python=_plain(random.getstate())))
     _atomic_save(ckpt, fname)
     return Path(fname)
@@ -165,12 +180,14 @@ def find_checkpoint(run_or_file) -> Path:
     if not ckpts: raise FileNotFoundError(f"No checkpoint in '{p}': train first with `wganface train DATA_DIR --out {p}`")
     return ckpts[-1]
 
-def generator_from_checkpoint(ckpt:dict) -> nn.Module:
-    "Rebuild the generator of a loaded checkpoint (eval mode, on the CPU)"
+def generator_from_checkpoint(ckpt:dict, ema:bool=True) -> nn.Module:
+    "Rebuild the generator of a loaded checkpoint (eval mode, on the CPU); its moving average when there is one and `ema`"
     o = ckpt['options']
     g = face_generator(o['size'], nz=o['nz'], n_features=o['n_features'], n_extra_layers=o['n_extra_layers'], leak=o['leak'])
-    g.load_state_dict(ckpt['generator'])
-    g.config = dict(size=o['size'], nz=o['nz'], noise=o['noise'], epoch=ckpt['epoch'], steps=sum(ckpt['switcher'][k] for k in ('crit_steps', 'gen_steps')))
+    use_ema = ema and ckpt.get('generator_ema') is not None
+    g.load_state_dict(ckpt['generator_ema' if use_ema else 'generator'])
+    g.config = dict(size=o['size'], nz=o['nz'], noise=o['noise'], epoch=ckpt['epoch'], ema=use_ema,
+                    steps=sum(ckpt['switcher'][k] for k in ('crit_steps', 'gen_steps')))
     return g.eval()
 
 def critic_from_checkpoint(ckpt:dict) -> nn.Module:
@@ -191,10 +208,11 @@ def load_critic(
 def load_generator(
     run_or_file, # A run folder (its newest checkpoint is used) or a checkpoint file
     device=None, # Where to put the generator; default: CUDA when available, else CPU
+    ema:bool=True, # Use the moving average of the weights when the run kept one (`train(..., ema=...)`)
 ) -> nn.Module:
     "The trained generator, rebuilt from the checkpoint alone, in eval mode; `.config` holds size, nz and noise"
     fname = find_checkpoint(run_or_file)
-    g = generator_from_checkpoint(load_checkpoint(fname))
+    g = generator_from_checkpoint(load_checkpoint(fname), ema=ema)
     g.config['checkpoint'] = str(fname)
     return g.to(default_device() if device is None else device)
 
@@ -250,7 +268,8 @@ class RunFolder(Callback):
                    crit_loss=crit, wasserstein=None if crit is None else -crit, gen_loss=mean(self.losses[True]),
                    seconds=round(dt, 3), images_per_s=round(self.n_steps * self.dls.train.bs / dt, 2))
         with open(self.run_dir/'log.jsonl', 'a') as f: f.write(json.dumps(rec) + '\n')
-        save_grid(sample_faces(self.model.generator, z=self.fixed_z), self.run_dir/'fakes'/f'epoch-{ep:04d}.png', overwrite=True)
+        g = self.learn.generator_ema.ema if hasattr(self.learn, 'generator_ema') else self.model.generator
+        save_grid(sample_faces(g, z=self.fixed_z), self.run_dir/'fakes'/f'epoch-{ep:04d}.png', overwrite=True)
         plot_losses(self.run_dir)
         if ep % self.save_every == 0 or ep == self.n_epoch: self.save(ep)
 
@@ -316,6 +335,7 @@ def train(
     n_extra_layers:int=1, # Extra 3x3 layers in each network
     leak:float=0.2, # LeakyReLU slope
     opt:str='rmsprop', # Optimiser: 'rmsprop' or 'adam'
+    ema:float=0., # Sample from a moving average of the generator with this decay (e.g. 0.99); 0: off
     flip:bool=False, # Mirror faces at random
     seed:int=0, # Random seed (models, batches and the fixed sample noise)
     save_every:int=5, # Write a checkpoint every this many epochs (and after the last)
@@ -332,6 +352,7 @@ def train(
     if steps_per_epoch < 1: raise ValueError(f"steps_per_epoch={steps_per_epoch} is not supported: use at least 1")
     if save_every < 1 or keep < 0: raise ValueError(f"save_every={save_every}, keep={keep}: save_every must be >= 1 and keep >= 0")
     if opt not in ('rmsprop', 'adam'): raise ValueError(f"opt={opt!r} is not supported: use 'rmsprop' or 'adam'")
+    if not 0 <= ema < 1: raise ValueError(f"ema={ema} is not supported: use a decay in [0, 1), e.g. 0.99, or 0 for none")
     check_size(size); check_noise(noise); check_optim(lr, clip)
     nz = default_nz(noise) if nz is None else nz
     check_model_options(size, n_features, n_extra_layers, leak, nz)
@@ -340,7 +361,7 @@ def train(
     ckpt, start_epoch = None, 0
     options = dict(data=str(Path(data).expanduser().resolve()) if data is not None else None, epochs=epochs,
                    steps_per_epoch=steps_per_epoch, bs=bs, size=size, nz=nz, noise=noise, lr=lr, n_crit=n_crit, clip=clip,
-                   n_features=n_features, n_extra_layers=n_extra_layers, leak=leak, opt=opt, flip=flip, seed=seed,
+                   n_features=n_features, n_extra_layers=n_extra_layers, leak=leak, opt=opt, ema=ema, flip=flip, seed=seed,
                    save_every=save_every, keep=keep)
     if resume:
         ckpt = load_checkpoint(find_checkpoint(out))
@@ -359,14 +380,18 @@ def train(
     crit = face_critic(o['size'], n_features=o['n_features'], n_extra_layers=o['n_extra_layers'], leak=o['leak'])
     fixed_z = sample_noise(64, o['nz'], o['noise'], seed=o['seed'])
     run_cb = RunFolder(out, o, fixed_z, save_every=o['save_every'], keep=o['keep'])
+    ema_cb = GeneratorEMA(o['ema']) if o.get('ema') else None
     learn = wgan_learner(dls, gen, crit, n_crit=o['n_crit'], clip=o['clip'], lr=o['lr'],
-                         opt_func=RMSProp if o['opt'] == 'rmsprop' else Adam, cbs=L(run_cb) + L(cbs), path=out)
+                         opt_func=RMSProp if o['opt'] == 'rmsprop' else Adam, cbs=L(run_cb) + L(ema_cb) + L(cbs), path=out)
     learn.model.to(device)
     if ckpt is not None:
         gen.load_state_dict(ckpt['generator']); crit.load_state_dict(ckpt['critic'])
         learn.create_opt()
         if ckpt['opt'] is not None: learn.opt.load_state_dict(ckpt['opt'])
         learn.step_switcher.load_state(ckpt['switcher'])
+        if ema_cb is not None and ckpt.get('generator_ema') is not None:
+            ema_cb.ema = copy.deepcopy(gen).requires_grad_(False)
+            ema_cb.ema.load_state_dict(ckpt['generator_ema'])
         torch.set_rng_state(ckpt['rng']['torch'])
         print(f"Resuming '{out}' from epoch {start_epoch} (step {learn.step_switcher.steps}) to epoch {epochs}")
     else:
@@ -381,7 +406,7 @@ def train(
     learn.run_dir = out
     return learn
 
-# %% ../nbs/04_train.ipynb #c024
+# %% ../nbs/04_train.ipynb #c026
 def save_samples(
     run, # A run folder, a checkpoint file, or a generator
     out='samples.png', # PNG grid to write
@@ -409,7 +434,7 @@ def save_samples(
         for i, f in enumerate(faces): save_png(f, folder/f'sample-seed{seed}-{i:03d}.png', overwrite=True)
     return out
 
-# %% ../nbs/04_train.ipynb #c027
+# %% ../nbs/04_train.ipynb #c029
 DEMO_OPTIONS = dict(epochs=25, steps_per_epoch=300, bs=16, n_features=16, lr=1e-3, save_every=5)
 
 def _free_run_dir(base:Path) -> Path:
@@ -429,7 +454,7 @@ def demo(
     out = _free_run_dir(Path('runs/demo')) if out is None else Path(out).expanduser()
     t0 = time.perf_counter()
     learn = train(None, out, **{**DEMO_OPTIONS, 'epochs': epochs}, seed=seed, device=device, progress=progress)
-    grid = save_samples(learn.model.generator, out/'samples.png', n=64, seed=seed, scale=2)
+    grid = save_samples(out, out/'samples.png', n=64, seed=seed, scale=2, device=device)
     print(f"Trained {epochs} epochs in {time.perf_counter() - t0:.0f} s.\n"
           f"Sample grid:   {grid}\nRun folder:    {out} (options.json, reals.png, fakes/, log.jsonl, loss.png, checkpoints/)\n"
           f"More samples:  wganface sample {out} --n 64 --seed 1 --out {out/'samples-seed1.png'}")
