@@ -306,15 +306,15 @@ def sliced_wasserstein(
     "Mean over random unit directions of the 1-D Wasserstein-1 distance between the projections of `a` and `b`"
     k = max(len(a), len(b))
     q = (torch.arange(k) + 0.5) / k
-    ia, ib = (q * len(a)).long(), (q * len(b)).long()
+    ia, ib = (q * len(a)).long().numpy(), (q * len(b)).long().numpy()
     res = []
     for _ in range(repeats):
         d = torch.randn(a.shape[1], dirs, generator=generator)
         d = d / d.norm(dim=0, keepdim=True)
-        # (directions, descriptors): sorting along the contiguous last dim is ~10x faster
-        pa, pb = (d.T @ a.T).sort(dim=1).values, (d.T @ b.T).sort(dim=1).values
-        res.append((pa[:, ia] - pb[:, ib]).abs().mean())
-    return float(torch.stack(res).mean())
+        # numpy sorts float32 rows about 4x faster than torch does on the CPU
+        pa, pb = np.sort((d.T @ a.T).numpy(), axis=1), np.sort((d.T @ b.T).numpy(), axis=1)
+        res.append(np.abs(pa[:, ia] - pb[:, ib]).mean())
+    return float(np.mean(res))
 
 def swd(
     a:torch.Tensor, # Faces in [-1, 1]
