@@ -135,8 +135,8 @@ def test_near_duplicates_are_reported(prepared):
     # The first astronaut in name order is the original the others copy
     assert rows['astronaut-and-small-grace.png']['duplicate_of'] == ''
     for name in astronauts - {'astronaut-and-small-grace.png'}: assert rows[name]['duplicate_of'] in astronauts, name
-    assert rows['grace.jpg']['duplicate_of'] == ''
-    assert rows['grace-tilted.png']['duplicate_of'] == 'grace.jpg'
+    assert rows['grace-tilted.png']['duplicate_of'] == ''  # '-' sorts before '.': the tilted copy comes first
+    assert rows['grace.jpg']['duplicate_of'] == 'grace-tilted.png'
     assert 'near-duplicates kept: 5' in str(res)
 
 def test_contact_sheets_show_kept_and_rejected(prepared):
@@ -212,8 +212,10 @@ def test_prepare_cli_prints_the_summary(photos, tmp_path, capsys):
     printed = capsys.readouterr().out
     assert printed.startswith('Prepared 1 face from 2 files') and 'not used: 1 no face' in printed
 
-def test_a_prepared_folder_trains(tmp_path):
-    from wganface.train import train
+def test_prepare_then_train_from_the_command_line(tmp_path, capsys):
+    "`wganface prepare` then `wganface train` on the prepared folder, as the README's path shows"
+    import json
+    from wganface.cli import main
     src = tmp_path/'src'
     src.mkdir()
     Image.fromarray(ASTRONAUT).save(src/'a.png')
@@ -221,7 +223,17 @@ def test_a_prepared_folder_trains(tmp_path):
     save_sideways(ASTRONAUT[:, ::-1], src/'c.jpg')
     Image.fromarray(GRACE).save(src/'d.jpg', quality=90)
     Image.fromarray(tilt(GRACE, -10, 0.8)).save(src/'e.png')
-    res = prepare_faces(src, tmp_path/'faces', progress=False)
-    assert len(res.faces) == 5
-    learn = train(res.out, out=tmp_path/'run', epochs=1, steps_per_epoch=2, bs=4, size=32, n_features=8, progress=False, device='cpu')
-    assert len(learn.dls.face_files) == 5  # the CSV, the options and the contact sheets are not taken for faces
+    assert main(['prepare', str(src), str(tmp_path/'faces'), '--no-progress']) == 0
+    assert 'Prepared 5 faces' in capsys.readouterr().out
+    assert main(['train', str(tmp_path/'faces'), '--out', str(tmp_path/'run'), '--epochs', '1', '--steps-per-epoch', '2',
+                 '--bs', '4', '--size', '32', '--n-features', '8', '--no-progress', '--device', 'cpu']) == 0
+    # the CSV, the options and the contact sheets are not taken for faces
+    assert json.loads((tmp_path/'run'/'options.json').read_text())['n_images'] == 5
+
+def test_no_face_at_all_exits_non_zero(tmp_path, capsys):
+    from wganface.cli import main
+    src = tmp_path/'src'; src.mkdir()
+    Image.fromarray(landscape()).save(src/'landscape.png')
+    assert main(['prepare', str(src), str(tmp_path/'out'), '--no-progress']) == 2
+    assert 'error:' in capsys.readouterr().err
+    assert (tmp_path/'out'/'prepare.csv').exists()

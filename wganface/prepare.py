@@ -70,17 +70,26 @@ def _distinct(faces):
         if all(math.hypot(f.x - o.x, f.y - o.y) > 0.5 * max(f.side, o.side) for o in out): out.append(f)
     return out
 
-# %% ../nbs/07_prepare.ipynb #c008
-def _view_matrix(face:FaceBox, side:float, px:int, angle:float|None=None):
+# %% ../nbs/07_prepare.ipynb #c009
+def _view_matrix(face:FaceBox, side:float, px:int):
     "2x3 matrix taking the source to a `px`-pixel square of `side` source pixels centred on `face`, turned to level it"
-    M = cv2.getRotationMatrix2D((face.x, face.y), face.angle if angle is None else angle, px / side)
+    M = cv2.getRotationMatrix2D((face.x, face.y), face.angle, px / side)
     M[:, 2] += (px / 2 - face.x, px / 2 - face.y)
     return M
 
 def _view(grey, face):
+    "Close-up of `face`: (uint8 (2*_WORK, 2*_WORK) view, 2x3 matrix from source to view pixels)"
     M = _view_matrix(face, 2 * face.side, 2 * _WORK)
-    flags = cv2.INTER_AREA if face.side > _WORK else cv2.INTER_LINEAR
-    return cv2.warpAffine(grey, M, (2 * _WORK, 2 * _WORK), flags=flags, borderMode=cv2.BORDER_REPLICATE), M
+    k = face.side / _WORK
+    if k <= 2: return cv2.warpAffine(grey, M, (2 * _WORK, 2 * _WORK), borderMode=cv2.BORDER_REPLICATE), M
+    # A selfie's face can be 1500 pixels wide: average it down first, as sampling it sparsely would alias skin and hair into noise
+    r = math.ceil(1.5 * face.side)  # half the side of a square that holds the view at any angle
+    x0, y0 = max(0, round(face.x) - r), max(0, round(face.y) - r)
+    part = grey[y0:round(face.y) + r, x0:round(face.x) + r]
+    small = cv2.resize(part, (max(1, round(part.shape[1] / k)), max(1, round(part.shape[0] / k))), interpolation=cv2.INTER_AREA)
+    sx, sy = small.shape[1] / part.shape[1], small.shape[0] / part.shape[0]
+    to_source = np.array([[1 / sx, 0, x0 + 0.5 / sx - 0.5], [0, 1 / sy, y0 + 0.5 / sy - 0.5], [0, 0, 1]])
+    return cv2.warpAffine(small, M @ to_source, (2 * _WORK, 2 * _WORK), borderMode=cv2.BORDER_REPLICATE), M
 
 def _central(boxes, counts):
     "The detection nearest the centre of a close-up view (or None), with its neighbour count"
@@ -127,7 +136,7 @@ def _eye_angle(eyes) -> float|None:
             return math.degrees(math.atan2(dy, dx))
     return None
 
-# %% ../nbs/07_prepare.ipynb #c010
+# %% ../nbs/07_prepare.ipynb #c012
 def examine_face(grey:np.ndarray, # uint8 (H,W) greyscale source image
                  face:FaceBox, # a candidate from the detector
                 )->FaceBox|None: # the face re-centred and levelled, or None when it is not convincingly a face
@@ -149,7 +158,7 @@ def examine_face(grey:np.ndarray, # uint8 (H,W) greyscale source image
         if abs(angle) < 1: break
     return face
 
-# %% ../nbs/07_prepare.ipynb #c011
+# %% ../nbs/07_prepare.ipynb #c015
 def find_faces(img:np.ndarray, # uint8 RGB (H,W,3) upright image
                min_side:int=20, # smallest face side to look for, in source pixels
                max_side:int=640, # detect on a copy whose longest side is at most this (speed)
@@ -167,7 +176,7 @@ def find_faces(img:np.ndarray, # uint8 RGB (H,W,3) upright image
         if faces: return sorted(faces, key=lambda f: -f.side)
     return []
 
-# %% ../nbs/07_prepare.ipynb #c016
+# %% ../nbs/07_prepare.ipynb #c019
 def crop_face(img:np.ndarray, # uint8 RGB (H,W,3) upright image
               face:FaceBox, # where the face is, from `find_faces`
               size:int=64, # side of the result
@@ -185,24 +194,31 @@ def crop_face(img:np.ndarray, # uint8 RGB (H,W,3) upright image
         crop = np.asarray(Image.fromarray(crop).resize((size, size), Image.LANCZOS, reducing_gap=3.0 if side > 3 * size else None))
     return crop, padded
 
-# %% ../nbs/07_prepare.ipynb #c019
-def face_signature(crop:np.ndarray, # uint8 RGB (H,W,3) face crop
-                  )->np.ndarray: # float32 (256,) vector of unit length
+# %% ../nbs/07_prepare.ipynb #c022
+_THUMB, _TURNS = 12, (-4, -2, 0, 2, 4)
+
+def face_signature(crop:np.ndarray, # uint8 RGB (H,W,3) or greyscale (H,W) face crop
+                   angle:float=0., # turn the crop by this many degrees first
+                  )->np.ndarray: # float32 (144,) vector of unit length
     "A tiny fingerprint of a face crop whose dot product with another measures their likeness (1: same picture)."
-    thumb = cv2.resize(cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY), (16, 16), interpolation=cv2.INTER_AREA).astype(np.float32).ravel()
+    grey = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY) if crop.ndim == 3 else crop
+    if angle:
+        h, w = grey.shape
+        grey = cv2.warpAffine(grey, cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.), (w, h), borderMode=cv2.BORDER_REPLICATE)
+    thumb = cv2.resize(grey, (_THUMB, _THUMB), interpolation=cv2.INTER_AREA).astype(np.float32).ravel()
     thumb -= thumb.mean()
     return thumb / max(float(np.linalg.norm(thumb)), 1e-6)
 
 class NearDuplicates:
     "Remembers face signatures and says which earlier face a new one nearly duplicates"
-    def __init__(self, similarity:float=0.95): # correlation above which two crops count as the same picture
-        if not 0 < similarity <= 1: raise ValueError(f"similarity={similarity} is not supported: use a number in (0, 1], e.g. 0.95")
-        self.similarity, self.names, self.sigs = similarity, [], np.zeros((0, 256), np.float32)
+    def __init__(self, similarity:float=0.94): # correlation above which two crops count as the same picture
+        if not 0 < similarity <= 1: raise ValueError(f"similarity={similarity} is not supported: use a number in (0, 1], e.g. 0.94")
+        self.similarity, self.names, self.sigs = similarity, [], np.zeros((0, _THUMB * _THUMB), np.float32)
 
     def match(self, crop:np.ndarray) -> str|None:
         "The name of the most similar face seen so far if it is a near-duplicate of `crop`, else None"
         if not self.names: return None
-        sims = self.sigs @ face_signature(crop)
+        sims = (self.sigs @ np.stack([face_signature(crop, a) for a in _TURNS]).T).max(1)
         best = int(sims.argmax())
         return self.names[best] if sims[best] >= self.similarity else None
 
@@ -210,7 +226,7 @@ class NearDuplicates:
         self.names.append(name)
         self.sigs = np.concatenate([self.sigs, face_signature(crop)[None]])
 
-# %% ../nbs/07_prepare.ipynb #c022
+# %% ../nbs/07_prepare.ipynb #c026
 def colour_stats(crop:np.ndarray, # uint8 RGB (H,W,3) face crop
                  margin:float=0.3, # the margin it was cropped with, so only the face box in the middle is measured
                 )->np.ndarray: # float (2,3): per-channel mean and standard deviation
@@ -229,7 +245,7 @@ def match_colours(crop:np.ndarray, # uint8 RGB (H,W,3) face crop
     gain = np.clip(target[1] / np.maximum(stats[1], 1e-6), 1 / max_gain, max_gain)
     return np.clip((crop - stats[0]) * gain + target[0] + 0.5, 0, 255).astype(np.uint8)
 
-# %% ../nbs/07_prepare.ipynb #c025
+# %% ../nbs/07_prepare.ipynb #c029
 def _short(text:str, n:int=22) -> str:
     "`text` cut in the middle to at most `n` characters, keeping the start and the extension"
     return text if len(text) <= n else text[:n - 9] + '..' + text[-7:]
@@ -247,7 +263,8 @@ def tile(img:np.ndarray|None, # uint8 RGB (H,W,3), or None for a file that has n
         k = side / max(h, w)
         nw, nh = max(1, round(w * k)), max(1, round(h * k))
         # Nearest keeps a small crop's pixels honest; Lanczos keeps a large photo readable
-        small = np.asarray(Image.fromarray(img).resize((nw, nh), Image.NEAREST if k >= 1 else Image.LANCZOS))
+        small = np.asarray(Image.fromarray(img).resize((nw, nh), Image.NEAREST if k >= 1 else Image.LANCZOS,
+                                                       reducing_gap=None if k > 1 / 3 else 3.0))
         y0, x0 = (side - nh) // 2, (side - nw) // 2
         out[y0:y0 + nh, x0:x0 + nw] = small
         for f in boxes:
@@ -277,7 +294,7 @@ class ContactSheet:
         if self.tiles: self._write(numbered=bool(self.pages))
         return self.pages
 
-# %% ../nbs/07_prepare.ipynb #c028
+# %% ../nbs/07_prepare.ipynb #c032
 HEIC_EXTS = ('.heic', '.heif')
 CSV_FIELDS = ('file', 'status', 'detail', 'output', 'centre_x', 'centre_y', 'side', 'angle', 'eyes_level', 'faces_found', 'duplicate_of')
 CLEARLY_LARGER = 1.25 # a face this many times wider than the next is taken as the subject
@@ -297,7 +314,7 @@ def read_photo(fn, # an image file
         raise ImportError("HEIC needs the pillow-heif package (pip install pillow-heif), or convert the photo to JPEG")
     with Image.open(fn) as im: return np.asarray(_to_rgb(ImageOps.exif_transpose(im)))
 
-# %% ../nbs/07_prepare.ipynb #c030
+# %% ../nbs/07_prepare.ipynb #c034
 def _row(fn, status, detail='', output='', face=None, n_faces=0, duplicate_of=''):
     row = dict(file=fn.name, status=status, detail=detail, output=output, faces_found=n_faces, duplicate_of=duplicate_of)
     if face is not None:
@@ -338,7 +355,7 @@ def _clear_previous(out):
     for name in ('prepare.csv', 'prepare.json'): (out/name).unlink(missing_ok=True)
     shutil.rmtree(out/'sheets', ignore_errors=True)
 
-# %% ../nbs/07_prepare.ipynb #c033
+# %% ../nbs/07_prepare.ipynb #c037
 class PreparedFaces:
     "The outcome of `prepare_faces`: one row per source file and where everything was written"
     def __init__(self, src:Path, out:Path, rows:list, sheets:list, rejected_sheets:list, options:dict):
@@ -380,17 +397,17 @@ class PreparedFaces:
 
     __repr__ = __str__
 
-# %% ../nbs/07_prepare.ipynb #c035
+# %% ../nbs/07_prepare.ipynb #c040
 def prepare_faces(
-    src:str, # Folder of photos (jpg/png/webp/bmp/tif; heic with pillow-heif); read only, never changed
+    src:str, # Folder of photos (jpg/png/webp/bmp/tif; heic with pillow-heif; subfolders are not searched); never changed
     out:str, # Folder for the face PNGs, prepare.csv and the contact sheets (sheets/); created if missing
     size:int=64, # Side of the square face images (a power of two >= 16)
     margin:float=0.3, # Space around the face box on each side, as a fraction of its side
     min_face:int|None=None, # Smallest face to keep, in source pixels; default: `size`, so no face is enlarged
     normalize:bool=True, # Match each face's colour mean and contrast to the set's average
-    similarity:float=0.95, # Crops whose thumbnails correlate above this are near-duplicates
+    similarity:float=0.94, # Crops whose thumbnails correlate above this are near-duplicates (0-1)
     drop_duplicates:bool=False, # Leave near-duplicates out instead of only reporting them
-    overwrite:bool=False, # Replace what an earlier run wrote to `out`
+    overwrite:bool=False, # Use an `out` that already has files, first deleting its PNGs, prepare.csv/.json and sheets/
     progress:bool=True, # Show a progress bar
 ) -> PreparedFaces:
     "Find, level and crop the face in every photo of `src` into `out`, with a CSV and contact sheets of what was kept and rejected"
@@ -467,7 +484,7 @@ def _finish_faces(out, rows, stats, normalize):
         sheet.add(tile(crop, f"~ {r['duplicate_of']}" if r['duplicate_of'] else '', r['file']))
     return sheet.close()
 
-# %% ../nbs/07_prepare.ipynb #c045
+# %% ../nbs/07_prepare.ipynb #c049
 def prepare_cli(**kwargs):
     "Run `prepare_faces` with command-line arguments and print its summary"
     print(prepare_faces(**kwargs))
