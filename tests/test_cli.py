@@ -73,3 +73,17 @@ def test_help_documents_every_option(capsys):
     for opt in ('--out', '--epochs', '--bs', '--nz', '--noise', '--lr', '--n-crit', '--clip', '--n-features', '--seed',
                 '--resume', '--overwrite', '--steps-per-epoch', '--device'):
         assert opt in out, opt
+
+def test_demo_writes_a_sample_grid_and_says_where(tmp_path, capsys):
+    code, out = cli('demo', '--out', tmp_path/'demo', '--epochs', '1', '--no-progress', '--device', 'cpu', capsys=capsys)
+    assert code == 0, out.err
+    assert f"Sample grid:   {tmp_path/'demo'/'samples.png'}" in out.out
+    assert Image.open(tmp_path/'demo'/'samples.png').size == (8 * 128 + 9 * 2, 8 * 128 + 9 * 2)  # 8x8 faces at 2x
+    assert (tmp_path/'demo'/'reals.png').exists() and (tmp_path/'demo'/'loss.png').exists()
+
+def test_demo_never_reuses_a_run_folder(tmp_path):
+    from wganface.train import _free_run_dir
+    base = tmp_path/'runs'/'demo'
+    assert _free_run_dir(base) == base
+    base.mkdir(parents=True)
+    assert _free_run_dir(base) == tmp_path/'runs'/'demo-2'

@@ -435,7 +435,7 @@ def save_samples(
     return out
 
 # %% ../nbs/04_train.ipynb #c029
-DEMO_OPTIONS = dict(epochs=25, steps_per_epoch=300, bs=16, n_features=16, lr=1e-3, save_every=5)
+DEMO_OPTIONS = dict(epochs=25, steps_per_epoch=300, bs=16, n_features=16, lr=1e-3, ema=0.99, save_every=5)
 
 def _free_run_dir(base:Path) -> Path:
     if not base.exists(): return base
