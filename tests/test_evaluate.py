@@ -53,6 +53,14 @@ class CopyingGenerator(nn.Module):
         return self.faces[idx]
 
 
+def tiny_train(out, cbs=None, epochs=4, **kwargs):
+    from wganface.train import train
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        return train(out=out, epochs=epochs, steps_per_epoch=4, bs=16, size=32, nz=16, n_features=8, progress=False,
+                     device='cpu', cbs=cbs, **kwargs)
+
+
 def blur(x, sigma):
     from torchvision.transforms.functional import gaussian_blur
     return gaussian_blur(x, kernel_size=2 * math.ceil(3 * sigma) + 1, sigma=sigma)
@@ -194,6 +202,14 @@ def test_evaluate_a_checkpoint_file_and_the_inception_variable(run, tmp_path, mo
     assert not (tmp_path / 'x').exists()
 
 
+def test_evaluate_uses_the_moving_average_when_kept(tmp_path):
+    tiny_train(tmp_path / 'ema', epochs=2, ema=0.9)
+    kept = evaluate(tmp_path / 'ema', n=24, classifier_epochs=0, device='cpu')
+    raw = evaluate(tmp_path / 'ema', n=24, classifier_epochs=0, device='cpu', ema=False, out=str(tmp_path / 'raw'))
+    assert kept['meta']['ema'] is True and raw['meta']['ema'] is False
+    assert kept['swd']['fake_vs_real'] != raw['swd']['fake_vs_real']
+
+
 def test_evaluate_catches_a_copying_generator(reals, tmp_path):
     rep = evaluate(CopyingGenerator(reals), n=84, out=str(tmp_path / 'copy'), classifier_epochs=0, device='cpu')
     assert rep['memorisation']['pixel']['z'] < -5 and rep['memorisation']['pixel']['near_copies'] == 84
@@ -208,14 +224,6 @@ def test_evaluate_checks_options_first(run, tmp_path, reals):
 
 
 # --- during training ---------------------------------------------------------
-
-def tiny_train(out, cbs=None, epochs=4):
-    from wganface.train import train
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore')
-        return train(out=out, epochs=epochs, steps_per_epoch=4, bs=16, size=32, nz=16, n_features=8, progress=False,
-                     device='cpu', cbs=cbs)
-
 
 def test_eval_callback_logs_metrics_without_changing_training(tmp_path):
     plain = tiny_train(tmp_path / 'plain')

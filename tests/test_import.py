@@ -6,7 +6,7 @@ import wganface
 MODULES = sorted(m.name for m in pkgutil.iter_modules(wganface.__path__) if not m.name.startswith('_'))
 
 def test_all_modules_found():
-    assert {'cli', 'data', 'faces', 'models', 'render', 'train'} <= set(MODULES)
+    assert {'cli', 'data', 'evaluate', 'explore', 'faces', 'models', 'prepare', 'render', 'train'} <= set(MODULES)
 
 @pytest.mark.parametrize('mod', MODULES)
 def test_module_imports_in_a_fresh_process(mod):
@@ -19,7 +19,7 @@ def test_import_does_not_touch_cuda():
     r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
     assert r.returncode == 0 and r.stdout.strip() == 'False', r.stderr
 
-@pytest.mark.parametrize('cmd', [[], ['train'], ['sample'], ['demo']])
+@pytest.mark.parametrize('cmd', [[], ['train'], ['sample'], ['demo'], ['prepare'], ['evaluate'], ['explore'], ['explore', 'sweep']])
 def test_console_help(cmd):
     r = subprocess.run(['wganface', *cmd, '--help'], capture_output=True, text=True)
     assert r.returncode == 0 and 'usage: wganface' in r.stdout, r.stderr

@@ -115,3 +115,12 @@ def test_ema_generator_is_saved_used_and_resumed(tmp_path):
     assert load_checkpoint(list_checkpoints(out)[-1])['options']['ema'] == 0.9
     assert torch.equal(sample_faces(load_generator(out, device='cpu'), z=z), sample_faces(learn.generator_ema.ema, z=z))
     with pytest.raises(ValueError, match='ema=1.5'): quiet_train(out=tmp_path/'bad', ema=1.5)
+
+def test_eval_every_writes_metrics_and_overwrite_clears_them(tmp_path):
+    out = tmp_path/'m'
+    quiet_train(out=out, epochs=2, eval_every=1, size=32)
+    lines = (out/'metrics.jsonl').read_text().splitlines()
+    assert [json.loads(l)['epoch'] for l in lines] == [1, 2]
+    assert (out/'metrics.png').exists()
+    quiet_train(out=out, epochs=1, overwrite=True, size=32)
+    assert not (out/'metrics.jsonl').exists()

@@ -25,12 +25,12 @@ from .train import (find_checkpoint, load_checkpoint, generator_from_checkpoint,
 # %% auto #0
 __all__ = ['MSSSIM_BETAS', 'INCEPTION_ENV', 'REPORT_FILES', 'faces_tensor', 'load_real_faces', 'builtin_holdout',
            'pixel_features', 'hog_features', 'critic_features', 'mann_whitney_z', 'nearest', 'feature_spaces',
-           'copying_verdict', 'memorisation', 'summary', 'nearest_grid', 'msssim_settings', 'random_pairs',
+           'copying_verdict', 'memorisation', 'report_summary', 'nearest_grid', 'msssim_settings', 'random_pairs',
            'pairwise_msssim', 'near_duplicates', 'diversity', 'pyr_down', 'pyr_up', 'swd_resolutions',
            'laplacian_pyramid', 'patch_descriptors', 'sliced_wasserstein', 'swd', 'InceptionFeatures', 'load_inception',
            'PassThrough', 'extract_features', 'kid_fid', 'roc_auc', 'auc_interval', 'realness_verdict', 'critic_scores',
-           'critic_test', 'tiny_classifier', 'classifier_test', 'report_plots', 'report_html', 'evaluate',
-           'EvalCallback', 'read_metrics', 'write_metric', 'plot_metrics']
+           'critic_test', 'tiny_classifier', 'classifier_test', 'report_plots', 'summary_rows', 'report_html',
+           'evaluate', 'EvalCallback', 'read_metrics', 'write_metric', 'plot_metrics']
 
 # %% ../nbs/08_evaluate.ipynb #c006
 def faces_tensor(images) -> torch.Tensor:
@@ -177,9 +177,9 @@ def memorisation(
             dist=d_fake, idx=i_fake, real_dist=d_real)
     return res
 
-def summary(res:dict) -> dict:
+def report_summary(res:dict) -> dict:
     "A result without its tensors: what goes into the JSON report"
-    return {k: summary(v) if isinstance(v, dict) else v for k, v in res.items() if not isinstance(v, torch.Tensor)}
+    return {k: report_summary(v) if isinstance(v, dict) else v for k, v in res.items() if not isinstance(v, torch.Tensor)}
 
 # %% ../nbs/08_evaluate.ipynb #c017
 def nearest_grid(
@@ -197,7 +197,7 @@ def nearest_grid(
         tiles.append(label_frame(upscale(to_uint8(fakes[i]), scale), 'fake', scale=0.8))
         for space in ('pixel', second):
             for d, j in zip(mem[space]['dist'][i].tolist(), mem[space]['idx'][i].tolist()):
-                tiles.append(label_frame(upscale(to_uint8(train[j]), scale), f'{space[:3]} {d:.3f}', scale=0.8))
+                tiles.append(label_frame(upscale(to_uint8(train[j]), scale), f'{space} {d:.3f}', scale=0.8))
     return image_grid(np.stack(tiles), ncol=1 + 2 * mem['pixel']['idx'].shape[1])
 
 # %% ../nbs/08_evaluate.ipynb #c020
@@ -229,7 +229,8 @@ def pairwise_msssim(
     if len(x) < 2: raise ValueError("MS-SSIM diversity needs at least 2 faces")
     p = random_pairs(len(x), n_pairs, seed)
     y = (x + 1) / 2
-    return torch.cat([msssim(y[b[:, 0]], y[b[:, 1]], reduction='none', **msssim_settings(x.shape[-1])) for b in p.split(256)])
+    # torchmetrics keeps about 3 MB of intermediates per 64x64 pair: small batches keep the peak memory low
+    return torch.cat([msssim(y[b[:, 0]], y[b[:, 1]], reduction='none', **msssim_settings(x.shape[-1])) for b in p.split(64)])
 
 def near_duplicates(
     x:torch.Tensor, # Faces in [-1, 1]
@@ -556,23 +557,30 @@ def report_plots(res:dict) -> str:
 def _table(rows) -> str:
     return '<table>' + ''.join('<tr>' + ''.join(f'<td>{c}</td>' for c in r) + '</tr>' for r in rows) + '</table>'
 
+def summary_rows(res:dict) -> list:
+    "The headline of a report as (test, figure, verdict) rows: the HTML page's summary table and the CLI's printout"
+    mem, div, swd_, real = res['memorisation'], res['diversity'], res['swd'], res['realness']
+    rows = [('memorisation (pixels)', f"z = {mem['pixel']['z']:+.2f}", mem['pixel']['verdict']),
+            ('diversity', f"MS-SSIM {div['msssim_fake']:.3f} (real {div['msssim_real']:.3f})", div['verdict']),
+            ('SWD x 1000', f"{swd_['fake_vs_real']['mean']:.1f} (real vs real {swd_['real_halves']['mean']:.1f})",
+             'the lower, the more real the patches; the real-vs-real value is the floor')]
+    for name in ('critic', 'classifier'):
+        r = real.get(name)
+        if r and 'auc' in r: rows.append((f'real vs generated: {name}', f"AUC {r['auc']:.3f} [{r['ci95'][0]:.3f}, {r['ci95'][1]:.3f}]", r['verdict']))
+    inc = res['inception']
+    rows.append(('KID / FID', f"{inc['kid']:.4f} / {inc['fid']:.1f}" if 'kid' in inc else 'skipped', inc.get('note', inc.get('skipped', ''))))
+    return rows
+
 def report_html(res:dict, nearest_png:np.ndarray, samples_png:np.ndarray) -> str:
     "The report as one self-contained HTML page"
     import html
     m, mem, div, swd_, real = res['meta'], res['memorisation'], res['diversity'], res['swd'], res['realness']
     esc = lambda s: html.escape(str(s))
-    head = [('checkpoint', m['checkpoint']), ('epoch / steps', f"{m['epoch']} / {m['steps']}"), ('faces generated', m['n']),
+    head = [('checkpoint', m['checkpoint']), ('epoch / steps', f"{m['epoch']} / {m['steps']}"),
+            ('weights', 'moving average' if m['ema'] else 'as trained'), ('faces generated', m['n']),
             ('training faces', f"{m['n_train']} from {m['real']}"), ('held-out real faces', f"{m['n_holdout']} ({m['holdout']})"),
             ('seed', m['seed']), ('seconds', m['seconds'])]
-    verdicts = [('memorisation (pixels)', f"z = {mem['pixel']['z']:+.2f}", mem['pixel']['verdict']),
-                ('diversity', f"MS-SSIM {div['msssim_fake']:.3f} (real {div['msssim_real']:.3f})", div['verdict']),
-                ('SWD x 1000', f"{swd_['fake_vs_real']['mean']:.1f} (real vs real {swd_['real_halves']['mean']:.1f})",
-                 'the lower, the more real the patches; the real-vs-real value is the floor')]
-    for name in ('critic', 'classifier'):
-        r = real.get(name)
-        if r and 'auc' in r: verdicts.append((f'real vs generated: {name}', f"AUC {r['auc']:.3f} [{r['ci95'][0]:.2f}, {r['ci95'][1]:.2f}]", r['verdict']))
-    inc = res['inception']
-    verdicts.append(('KID / FID', f"{inc['kid']:.4f} / {inc['fid']:.1f}" if 'kid' in inc else 'skipped', inc.get('note', inc.get('skipped', ''))))
+    verdicts = summary_rows(res)
     mem_rows = [('space', 'z', 'median distance: generated', 'median distance: real', 'near copies', 'coverage', 'top share')] + [
         (k, f"{v['z']:+.2f}", f"{v['fake_nn_median']:.4f}", f"{v['real_nn_median']:.4f}", f"{v['near_copies']} / {m['n']}",
          f"{v['coverage']:.0%}", f"{v['top_share']:.1%}") for k, v in mem.items()]
@@ -585,7 +593,7 @@ body{{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#222}} td{{p
 img{{image-rendering:pixelated;max-width:100%}} h2{{margin-top:1.5em}} .note{{color:#555;font-size:90%}}</style></head><body>
 <h1>wganface evaluation</h1>{_table([(esc(a), esc(b)) for a, b in head])}
 <h2>Summary</h2>{_table([(esc(a), esc(b), esc(c)) for a, b, c in verdicts])}
-<h2>Generated faces</h2><img src="data:image/png;base64,{_png_b64(samples_png)}">
+<h2>Generated faces</h2><img src="data:image/png;base64,{_png_b64(samples_png)}" width="{2 * samples_png.shape[1]}">
 <h2>Memorisation</h2><p class="note">Data-copying test (Meehan et al. 2020): Mann-Whitney z of the distances from
 generated faces to their nearest training face against those from real faces ({esc(m['holdout'])}). Below -3: closer
 than new real faces (copying); above +3: farther (not yet realistic); new real faces score between about -2 and +3. Near copies: fakes closer to a training face
@@ -621,13 +629,13 @@ def _realness_text(real:dict) -> str:
 INCEPTION_ENV = 'WGANFACE_INCEPTION'
 REPORT_FILES = ('report.json', 'report.html', 'nearest.png')
 
-def _source(run, critic):
+def _source(run, critic, ema:bool=True):
     "(generator, critic or None, checkpoint options or {}, default out folder or None) of a run, checkpoint or module"
     if isinstance(run, nn.Module):
         return run, (load_critic(critic, 'cpu') if isinstance(critic, (str, Path)) else critic), {}, None
     fname = find_checkpoint(run)
     ckpt = load_checkpoint(fname)
-    g = generator_from_checkpoint(ckpt)
+    g = generator_from_checkpoint(ckpt, ema=ema)
     g.config['checkpoint'] = str(fname)
     c = critic_from_checkpoint(ckpt) if critic is None else load_critic(critic, 'cpu') if isinstance(critic, (str, Path)) else critic
     run_dir = Path(run).expanduser()
@@ -650,8 +658,8 @@ def _real_sets(real, holdout, size:int, options:dict):
 
 def evaluate(
     run, # Run folder, checkpoint file, or a generator (with `.config` from `load_generator`)
-    real:str|None=None, # Folder of the training faces; default: the run's training data (the built-in faces if it used them)
-    holdout:str|None=None, # Folder of real faces NOT used in training; default: new renders for the built-in faces, else leave-one-out
+    real:str|None=None, # Folder of the training faces (from Python also an array or tensor); default: the run's training data
+    holdout:str|None=None, # Folder of real faces NOT used in training; default: 128 new renders for the built-in faces, else none
     n:int=500, # Faces to generate
     inception:str|None=None, # TorchScript or state-dict Inception-v3 file for KID/FID; default: $WGANFACE_INCEPTION, else skipped
     out:str|None=None, # Report folder; default: RUN/eval (RUN/eval-ckpt-... for a checkpoint file)
@@ -661,6 +669,7 @@ def evaluate(
     critic:str|None=None, # Critic for the two-sample test: a run folder or checkpoint (or a module); default: the run's own
     classifier_epochs:int=10, # Epochs of the independent real-vs-generated classifier (0 skips it)
     n_show:int=12, # Rows of the nearest-neighbour grid
+    ema:bool=True, # Evaluate the moving average of the generator's weights when the run kept one
 ) -> dict:
     "Test a generator for memorisation, mode collapse and realism; write report.json, report.html and nearest.png to `out`"
     t_start = time.perf_counter()
@@ -669,7 +678,7 @@ def evaluate(
     inception = inception or os.environ.get(INCEPTION_ENV) or None
     if inception is not None and not Path(inception).expanduser().is_file():
         raise FileNotFoundError(f"Inception file '{inception}' does not exist: pass a TorchScript or state-dict file (see the evaluate docs)")
-    g, crit, options, default_out = _source(run, critic)
+    g, crit, options, default_out = _source(run, critic, ema)
     if out is None and default_out is None: raise ValueError("pass out=FOLDER for the report: a generator given in memory has no run folder")
     out = Path(out).expanduser() if out is not None else default_out
     if out.exists() and not out.is_dir(): raise NotADirectoryError(f"--out '{out}' is a file: choose a folder for the report")
@@ -690,14 +699,14 @@ def evaluate(
         times[name] = round(time.perf_counter() - t, 2)
         return r
     fakes = timed('generate', sample_faces, g, n, seed=seed)
-    res = dict(meta=dict(checkpoint=cfg.get('checkpoint'), epoch=cfg.get('epoch'), steps=cfg.get('steps'), n=n, seed=seed,
+    res = dict(meta=dict(checkpoint=cfg.get('checkpoint'), epoch=cfg.get('epoch'), steps=cfg.get('steps'), ema=cfg.get('ema'), n=n, seed=seed,
                          size=size, real=real_desc, n_train=len(train), holdout=held_desc, n_holdout=0 if held is None else len(held),
                          flip=bool(options.get('flip')), wganface_version=wganface.__version__))
     res['memorisation'] = timed('memorisation', memorisation, fakes, train, held, crit, flip=bool(options.get('flip')))
     res['diversity'] = timed('diversity', diversity, fakes, train, seed=seed)
-    swds = dict(fake_vs_real=dict(fakes=fakes, reals=train), real_halves=dict(fakes=train[::2], reals=train[1::2]))
-    if held is not None: swds['holdout_vs_real'] = dict(fakes=held, reals=train)
-    res['swd'] = timed('swd', lambda: {k: swd(v['fakes'], v['reals'], seed=seed) for k, v in swds.items()})
+    swd_pairs = dict(fake_vs_real=(fakes, train), real_halves=(train[::2], train[1::2]))
+    if held is not None: swd_pairs['holdout_vs_real'] = (held, train)
+    res['swd'] = timed('swd', lambda: {k: swd(a, b, seed=seed) for k, (a, b) in swd_pairs.items()})
     if extractor is None:
         res['inception'] = dict(skipped=f"KID/FID skipped: no Inception network given (pass inception=PATH or set ${INCEPTION_ENV} "
                                         "to a TorchScript or state-dict Inception-v3 file; nothing is ever downloaded)")
@@ -719,9 +728,9 @@ def evaluate(
     res['meta']['seconds_by_test'] = times
 
     near = nearest_grid(fakes, train, res['memorisation'], rows=n_show)
-    page = report_html(res, near, image_grid(upscale(to_uint8(fakes[:64]), 2 if size <= 64 else 1)))
+    page = report_html(res, near, image_grid(fakes[:64]))
     out.mkdir(parents=True, exist_ok=True)
-    report = summary(res)
+    report = report_summary(res)
     report['files'] = {f: str(out/f) for f in REPORT_FILES}
     for name, text in (('report.json', json.dumps(report, indent=1)), ('report.html', page)):
         tmp = out/f'.{name}.tmp'
@@ -766,12 +775,14 @@ class EvalCallback(Callback):
         ep = self.epoch + 1
         if ep % self.every and ep != self.n_epoch: return
         t = time.perf_counter()
-        fakes = sample_faces(self.learn.model.generator, z=self.z)
+        # what the run samples from: the moving average of the weights when `train` keeps one
+        ema = getattr(self.learn, 'generator_ema', None)
+        fakes = sample_faces(ema.ema if ema is not None and ema.ema is not None else self.learn.model.generator, z=self.z)
         mem = memorisation(fakes, self.reals, self.held)
         div = diversity(fakes, self.reals, n_pairs=200, seed=self.seed)
         s = swd(fakes, self.reals, per_image=64, seed=self.seed)
         sw = getattr(self.learn, 'step_switcher', None)
-        rec = dict(epoch=ep, steps=sw.steps if sw is not None else None, swd=s['mean'], swd_levels=s,
+        rec = dict(epoch=ep, steps=sw.steps if sw is not None else None, ema=ema is not None, swd=s['mean'], swd_levels=s,
                    swd_real_floor=self.floor, msssim_fake=div['msssim_fake'], msssim_real=div['msssim_real'],
                    near_duplicates=div['near_duplicates'], copy_z_pixel=mem['pixel']['z'], copy_z_hog=mem['hog']['z'],
                    coverage=mem['pixel']['coverage'], n=self.n, seconds=round(time.perf_counter() - t, 2))

@@ -302,7 +302,7 @@ def plot_losses(run_dir):
     return out
 
 # %% ../nbs/04_train.ipynb #c018
-_RUN_FILES = ('options.json', 'reals.png', 'log.jsonl', 'loss.png')
+_RUN_FILES = ('options.json', 'reals.png', 'log.jsonl', 'loss.png', 'metrics.jsonl', 'metrics.png')
 _RUN_DIRS = ('fakes', 'checkpoints')
 
 def _prepare_run_dir(out:Path, resume:bool, overwrite:bool):
@@ -344,7 +344,8 @@ def train(
     overwrite:bool=False, # Replace a run already in `out`
     device:str|None=None, # 'cpu', 'cuda', ...; default: CUDA when available
     progress:bool=True, # Show fastai's progress bar and epoch table
-    cbs=None, # Extra fastai callbacks (e.g. metrics computed during training)
+    eval_every:int=0, # Every this many epochs, score fixed fakes (SWD, diversity, copying) into metrics.jsonl; 0: off
+    cbs=None, # Extra fastai callbacks
 ) -> GANLearner:
     "Train a WGAN on the faces in `data`, writing everything to the run folder `out`; returns the learner"
     out = Path(out).expanduser()
@@ -352,6 +353,7 @@ def train(
     if steps_per_epoch < 1: raise ValueError(f"steps_per_epoch={steps_per_epoch} is not supported: use at least 1")
     if save_every < 1 or keep < 0: raise ValueError(f"save_every={save_every}, keep={keep}: save_every must be >= 1 and keep >= 0")
     if opt not in ('rmsprop', 'adam'): raise ValueError(f"opt={opt!r} is not supported: use 'rmsprop' or 'adam'")
+    if eval_every < 0: raise ValueError(f"eval_every={eval_every} is not supported: use 0 (off) or a number of epochs")
     if not 0 <= ema < 1: raise ValueError(f"ema={ema} is not supported: use a decay in [0, 1), e.g. 0.99, or 0 for none")
     check_size(size); check_noise(noise); check_optim(lr, clip)
     nz = default_nz(noise) if nz is None else nz
@@ -362,12 +364,12 @@ def train(
     options = dict(data=str(Path(data).expanduser().resolve()) if data is not None else None, epochs=epochs,
                    steps_per_epoch=steps_per_epoch, bs=bs, size=size, nz=nz, noise=noise, lr=lr, n_crit=n_crit, clip=clip,
                    n_features=n_features, n_extra_layers=n_extra_layers, leak=leak, opt=opt, ema=ema, flip=flip, seed=seed,
-                   save_every=save_every, keep=keep)
+                   save_every=save_every, keep=keep, eval_every=eval_every)
     if resume:
         ckpt = load_checkpoint(find_checkpoint(out))
         old = ckpt['options']
         # the models and data must match the checkpoint; only the length of training may change
-        options = {**old, 'epochs': epochs, 'save_every': save_every, 'keep': keep}
+        options = {**old, 'epochs': epochs, 'save_every': save_every, 'keep': keep, 'eval_every': eval_every}
         start_epoch = ckpt['epoch']
         if start_epoch >= epochs:
             raise ValueError(f"'{out}' has already trained {start_epoch} epochs: pass --epochs larger than {start_epoch} to train more")
@@ -381,6 +383,9 @@ def train(
     fixed_z = sample_noise(64, o['nz'], o['noise'], seed=o['seed'])
     run_cb = RunFolder(out, o, fixed_z, save_every=o['save_every'], keep=o['keep'])
     ema_cb = GeneratorEMA(o['ema']) if o.get('ema') else None
+    if o.get('eval_every'):
+        from wganface.evaluate import EvalCallback  # evaluate builds on this module, so it is imported late
+        cbs = L(EvalCallback(every=o['eval_every'])) + L(cbs)
     learn = wgan_learner(dls, gen, crit, n_crit=o['n_crit'], clip=o['clip'], lr=o['lr'],
                          opt_func=RMSProp if o['opt'] == 'rmsprop' else Adam, cbs=L(run_cb) + L(ema_cb) + L(cbs), path=out)
     learn.model.to(device)
