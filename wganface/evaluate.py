@@ -574,7 +574,7 @@ def summary_rows(res:dict) -> list:
 def report_html(res:dict, nearest_png:np.ndarray, samples_png:np.ndarray) -> str:
     "The report as one self-contained HTML page"
     import html
-    m, mem, div, swd_, real = res['meta'], res['memorisation'], res['diversity'], res['swd'], res['realness']
+    m, mem, div, swd_, real, inc = res['meta'], res['memorisation'], res['diversity'], res['swd'], res['realness'], res['inception']
     esc = lambda s: html.escape(str(s))
     head = [('checkpoint', m['checkpoint']), ('epoch / steps', f"{m['epoch']} / {m['steps']}"),
             ('weights', 'moving average' if m['ema'] else 'as trained'), ('faces generated', m['n']),

@@ -458,7 +458,7 @@ def demo(
     "Train a small WGAN on the built-in faces, write a sample grid and print where everything is; returns the grid's path"
     out = _free_run_dir(Path('runs/demo')) if out is None else Path(out).expanduser()
     t0 = time.perf_counter()
-    learn = train(None, out, **{**DEMO_OPTIONS, 'epochs': epochs}, seed=seed, device=device, progress=progress)
+    train(None, out, **{**DEMO_OPTIONS, 'epochs': epochs}, seed=seed, device=device, progress=progress)
     grid = save_samples(out, out/'samples.png', n=64, seed=seed, scale=2, device=device)
     print(f"Trained {epochs} epochs in {time.perf_counter() - t0:.0f} s.\n"
           f"Sample grid:   {grid}\nRun folder:    {out} (options.json, reals.png, fakes/, log.jsonl, loss.png, checkpoints/)\n"
