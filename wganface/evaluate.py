@@ -18,7 +18,7 @@ from fastai.torch_core import default_device
 import wganface
 from .data import load_face_folder, load_face_image, sample_noise
 from .faces import builtin_faces_path, render_face, sample_face_params
-from .render import image_grid, label_frame, to_uint8, upscale, save_png
+from .render import image_grid, label_frame, to_uint8, upscale, save_png, new_figure, save_figure
 from .train import (find_checkpoint, load_checkpoint, generator_from_checkpoint, critic_from_checkpoint,
                             load_critic, sample_faces)
 
@@ -517,18 +517,14 @@ def _png_b64(img:np.ndarray) -> str:
     return base64.b64encode(buf.getvalue()).decode()
 
 def _fig_b64(fig) -> str:
-    import matplotlib.pyplot as plt
     buf = io.BytesIO()
     fig.savefig(buf, format='png', dpi=90)
-    plt.close(fig)
     return base64.b64encode(buf.getvalue()).decode()
 
 def report_plots(res:dict) -> str:
     "One PNG (base64) of the distributions behind the numbers: distances, MS-SSIM, SWD per level, critic scores"
-    import matplotlib
-    matplotlib.use('Agg', force=False)
-    import matplotlib.pyplot as plt
-    fig, axs = plt.subplots(2, 2, figsize=(10, 7))
+    fig = new_figure((10, 7))
+    axs = fig.subplots(2, 2)
     mem, ref = res['memorisation']['pixel'], res['meta']['holdout']
     ax = axs[0, 0]
     ax.hist(mem['dist'][:, 0].numpy(), bins=30, alpha=0.6, density=True, label='generated')
@@ -805,14 +801,12 @@ def write_metric(run_dir, rec:dict):
 
 def plot_metrics(run_dir):
     "Write `metrics.png`: SWD, MS-SSIM, data-copying z and coverage over the epochs of `metrics.jsonl`"
-    import matplotlib
-    matplotlib.use('Agg', force=False)
-    import matplotlib.pyplot as plt
     recs = read_metrics(run_dir)
     if not recs: return None
     ep = [r['epoch'] for r in recs]
     col = lambda k: [r[k] for r in recs]
-    fig, axs = plt.subplots(2, 2, figsize=(9, 6), sharex=True)
+    fig = new_figure((9, 6))
+    axs = fig.subplots(2, 2, sharex=True)
     ax = axs[0, 0]
     ax.plot(ep, col('swd'), marker='.', label='generated vs real')
     ax.axhline(recs[-1]['swd_real_floor'], color='grey', ls='--', label='real vs real')
@@ -830,8 +824,4 @@ def plot_metrics(run_dir):
     ax.plot(ep, col('coverage'), marker='.')
     ax.set_ylim(0, 1.05); ax.set_title('training faces that are some fake\'s nearest'); ax.set_xlabel('epoch')
     fig.tight_layout()
-    out = Path(run_dir)/'metrics.png'
-    tmp = out.with_name('.metrics.tmp.png')
-    fig.savefig(tmp, dpi=90); plt.close(fig)
-    os.replace(tmp, out)
-    return out
+    return save_figure(fig, Path(run_dir)/'metrics.png', dpi=90)

@@ -18,7 +18,7 @@ from fastai.vision.gan import GANLearner, GANTrainer, FixedGANSwitcher
 import wganface
 from .data import face_dls, sample_noise, check_size, check_noise, default_nz
 from .models import face_generator, face_critic, check_model_options
-from .render import save_grid
+from .render import save_grid, new_figure, save_figure
 
 # %% auto #0
 __all__ = ['CKPT_FORMAT', 'DEMO_OPTIONS', 'StepSwitcher', 'FrozenGradGuard', 'NoValidation', 'all_params_splitter',
@@ -285,21 +285,15 @@ def read_log(run_dir) -> list:
 
 def plot_losses(run_dir):
     "Write `loss.png`: the critic's Wasserstein estimate and the generator loss per epoch"
-    import matplotlib
-    matplotlib.use('Agg', force=False)
-    import matplotlib.pyplot as plt
     log = read_log(run_dir)
     if not log: return None
     ep = [r['epoch'] for r in log]
-    fig, ax = plt.subplots(figsize=(6, 3.5))
+    fig = new_figure((6, 3.5))
+    ax = fig.subplots()
     for k, lbl in (('wasserstein', 'critic: Wasserstein estimate'), ('gen_loss', 'generator loss')):
         ax.plot(ep, [r[k] if r[k] is not None else float('nan') for r in log], marker='.', label=lbl)
     ax.set_xlabel('epoch'); ax.legend(); ax.grid(alpha=0.3); fig.tight_layout()
-    out = Path(run_dir)/'loss.png'
-    tmp = out.with_name('.loss.tmp.png')
-    fig.savefig(tmp, dpi=100); plt.close(fig)
-    os.replace(tmp, out)
-    return out
+    return save_figure(fig, Path(run_dir)/'loss.png')
 
 # %% ../nbs/04_train.ipynb #c018
 _RUN_FILES = ('options.json', 'reals.png', 'log.jsonl', 'loss.png', 'metrics.jsonl', 'metrics.png')
