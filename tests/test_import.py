@@ -6,7 +6,7 @@ import wganface
 MODULES = sorted(m.name for m in pkgutil.iter_modules(wganface.__path__) if not m.name.startswith('_'))
 
 def test_all_modules_found():
-    assert {'cli', 'data', 'evaluate', 'explore', 'faces', 'models', 'prepare', 'render', 'train'} <= set(MODULES)
+    assert {'augment', 'cli', 'data', 'evaluate', 'explore', 'faces', 'models', 'prepare', 'render', 'train'} <= set(MODULES)
 
 @pytest.mark.parametrize('mod', MODULES)
 def test_module_imports_in_a_fresh_process(mod):

@@ -124,3 +124,12 @@ def test_eval_every_writes_metrics_and_overwrite_clears_them(tmp_path):
     assert (out/'metrics.png').exists()
     quiet_train(out=out, epochs=1, overwrite=True, size=32)
     assert not (out/'metrics.jsonl').exists()
+
+def test_diffaug_option_trains_resumes_and_is_recorded(tmp_path):
+    out = tmp_path/'da'
+    learn = quiet_train(out=out, epochs=1, diffaug='color,translation,cutout')
+    assert learn.model.critic.diff_augment == 'color,translation,cutout'
+    learn = quiet_train(out=out, epochs=2, resume=True)
+    assert learn.model.critic.diff_augment == 'color,translation,cutout'
+    assert json.loads((out/'options.json').read_text())['diffaug'] == 'color,translation,cutout'
+    with pytest.raises(ValueError, match='Unknown DiffAugment'): quiet_train(out=tmp_path/'bad', diffaug='zoom')

@@ -18,6 +18,7 @@ from fastai.vision.gan import GANLearner, GANTrainer, FixedGANSwitcher
 import wganface
 from .data import face_dls, sample_noise, check_size, check_noise, default_nz
 from .models import face_generator, face_critic, check_model_options
+from .augment import add_diff_augment, parse_policy
 from .render import save_grid, new_figure, save_figure
 
 # %% auto #0
@@ -330,6 +331,7 @@ def train(
     leak:float=0.2, # LeakyReLU slope
     opt:str='rmsprop', # Optimiser: 'rmsprop' or 'adam'
     ema:float=0., # Sample from a moving average of the generator with this decay (e.g. 0.99); 0: off
+    diffaug:str='', # DiffAugment for the critic, e.g. 'color,translation,cutout'; '': off
     flip:bool=False, # Mirror faces at random
     seed:int=0, # Random seed (models, batches and the fixed sample noise)
     save_every:int=5, # Write a checkpoint every this many epochs (and after the last)
@@ -347,6 +349,7 @@ def train(
     if steps_per_epoch < 1: raise ValueError(f"steps_per_epoch={steps_per_epoch} is not supported: use at least 1")
     if save_every < 1 or keep < 0: raise ValueError(f"save_every={save_every}, keep={keep}: save_every must be >= 1 and keep >= 0")
     if opt not in ('rmsprop', 'adam'): raise ValueError(f"opt={opt!r} is not supported: use 'rmsprop' or 'adam'")
+    parse_policy(diffaug)
     if eval_every < 0: raise ValueError(f"eval_every={eval_every} is not supported: use 0 (off) or a number of epochs")
     if not 0 <= ema < 1: raise ValueError(f"ema={ema} is not supported: use a decay in [0, 1), e.g. 0.99, or 0 for none")
     check_size(size); check_noise(noise); check_optim(lr, clip)
@@ -357,7 +360,7 @@ def train(
     ckpt, start_epoch = None, 0
     options = dict(data=str(Path(data).expanduser().resolve()) if data is not None else None, epochs=epochs,
                    steps_per_epoch=steps_per_epoch, bs=bs, size=size, nz=nz, noise=noise, lr=lr, n_crit=n_crit, clip=clip,
-                   n_features=n_features, n_extra_layers=n_extra_layers, leak=leak, opt=opt, ema=ema, flip=flip, seed=seed,
+                   n_features=n_features, n_extra_layers=n_extra_layers, leak=leak, opt=opt, ema=ema, diffaug=diffaug, flip=flip, seed=seed,
                    save_every=save_every, keep=keep, eval_every=eval_every)
     if resume:
         ckpt = load_checkpoint(find_checkpoint(out))
@@ -374,6 +377,7 @@ def train(
                    steps_per_epoch=o['steps_per_epoch'], flip=o['flip'], device=device)
     gen = face_generator(o['size'], nz=o['nz'], n_features=o['n_features'], n_extra_layers=o['n_extra_layers'], leak=o['leak'])
     crit = face_critic(o['size'], n_features=o['n_features'], n_extra_layers=o['n_extra_layers'], leak=o['leak'])
+    if o.get('diffaug'): add_diff_augment(crit, o['diffaug'])
     fixed_z = sample_noise(64, o['nz'], o['noise'], seed=o['seed'])
     run_cb = RunFolder(out, o, fixed_z, save_every=o['save_every'], keep=o['keep'])
     ema_cb = GeneratorEMA(o['ema']) if o.get('ema') else None
