@@ -58,7 +58,7 @@ def load_face_image(fn, size:int=64) -> np.ndarray:
 # %% ../nbs/02_data.ipynb #c009
 _cache = {}
 
-def _folder_key(files, size): return (size,) + tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files)
+def _folder_key(files, size): return (size,) + tuple((str(f), s.st_mtime_ns, s.st_size) for f in files for s in [f.stat()])
 
 def load_face_folder(
     path, # Folder of face images (png/jpg/webp/bmp/gif/tif); subfolders are not searched
@@ -120,9 +120,7 @@ def sample_noise(
 class NoiseGetter:
     "A DataBlock `get_x`: ignores the item and returns a fresh latent vector (like fastai's `generate_noise`)"
     def __init__(self, nz:int=200, noise:str='normal'): check_noise(noise); store_attr()
-    def __call__(self, item) -> InvisibleTensor:
-        z = torch.randn(self.nz) if self.noise == 'normal' else torch.rand(self.nz) * 2 - 1
-        return InvisibleTensor(z)
+    def __call__(self, item) -> InvisibleTensor: return InvisibleTensor(sample_noise(1, self.nz, self.noise)[0])
 
 # %% ../nbs/02_data.ipynb #c017
 class StepsDL(TfmdDL):
@@ -178,5 +176,5 @@ def face_dls(
                        batch_tfms=Normalize.from_stats(torch.tensor([0.5] * 3), torch.tensor([0.5] * 3)))
     dls = dblock.dataloaders(list(imgs), path=path, bs=bs, dl_type=StepsDL, steps=steps, num_workers=0,
                              device=default_device() if device is None else device)
-    dls.face_files, dls.skipped, dls.nz, dls.noise, dls.size = used, skipped, nz, noise, size
+    dls.images, dls.face_files, dls.skipped, dls.nz, dls.noise, dls.size = imgs, used, skipped, nz, noise, size
     return dls

@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_train.ipynb #c002
 from __future__ import annotations
-import copy, json, math, os, random, shutil, time, warnings
+import copy, json, os, shutil, time
 from pathlib import Path
 import torch
 from torch import nn
@@ -14,7 +14,7 @@ from fastai.callback.core import Callback, CancelValidException
 from fastai.learner import Learner
 from fastai.optimizer import RMSProp, Adam
 from fastai.torch_core import params, set_seed, default_device
-from fastai.vision.gan import GANLearner, GANTrainer, FixedGANSwitcher
+from fastai.vision.gan import GANLearner, GANTrainer
 import wganface
 from .data import face_dls, sample_noise, check_size, check_noise, default_nz
 from .models import face_generator, face_critic, check_model_options
@@ -148,7 +148,7 @@ def save_checkpoint(
                 opt=_plain(learn.opt.state_dict()) if learn.opt is not None else None,
                 switcher=learn.step_switcher.state(),
                 generator_ema=learn.generator_ema.ema.state_dict() if hasattr(learn, 'generator_ema') else None,
-                rng=dict(torch=torch.get_rng_state(), python=_plain(random.getstate())))
+                rng=dict(torch=torch.get_rng_state()))
     _atomic_save(ckpt, fname)
     return Path(fname)
 
@@ -400,8 +400,7 @@ def train(
     else:
         (out/'options.json').write_text(json.dumps({**o, 'wganface_version': wganface.__version__, 'n_images': len(dls.face_files),
                                                      'skipped': [f'{f.name}: {r}' for f, r in dls.skipped]}, indent=2))
-        real = torch.stack([dls.train.after_item(dls.train_ds[i])[1] for i in range(min(64, len(dls.train_ds)))])
-        save_grid(real.float() / 127.5 - 1, out/'reals.png', overwrite=True)
+        save_grid(dls.images[:64], out/'reals.png', overwrite=True)
     learn.fixed_z = fixed_z
     if progress: learn.fit(epochs, o['lr'], start_epoch=start_epoch)
     else:
