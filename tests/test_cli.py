@@ -53,6 +53,8 @@ def test_train_on_a_user_folder_with_bad_files(tmp_path, capsys):
     (['train', '--nz', '0', '--out', '{tmp}/r'], 'nz=0'),
     (['train', '--lr', '-0.1', '--out', '{tmp}/r'], 'lr=-0.1'),
     (['train', '--out', '{tmp}/r', '--resume'], 'Nothing to resume'),
+    (['train', '--out', '{tmp}/r', '--penalty', 'wgan'], 'clip, gp, r1'),
+    (['train', '--out', '{tmp}/r', '--minutes', '-1'], 'positive time budget'),
     (['sample', '{tmp}'], 'No checkpoint'),
     (['sample', '{tmp}/nothing.pt'], 'does not exist'),
 ])
@@ -71,7 +73,8 @@ def test_help_documents_every_option(capsys):
     assert e.value.code == 0
     out = capsys.readouterr().out
     for opt in ('--out', '--epochs', '--bs', '--nz', '--noise', '--lr', '--n-crit', '--clip', '--n-features', '--seed',
-                '--resume', '--overwrite', '--steps-per-epoch', '--device'):
+                '--resume', '--overwrite', '--steps-per-epoch', '--device', '--penalty', '--minutes', '--precision',
+                '--channels-last', '--critic-norm'):
         assert opt in out, opt
 
 def test_demo_writes_a_sample_grid_and_says_where(tmp_path, capsys):

@@ -133,3 +133,54 @@ def test_diffaug_option_trains_resumes_and_is_recorded(tmp_path):
     assert learn.model.critic.diff_augment == 'color,translation,cutout'
     assert json.loads((out/'options.json').read_text())['diffaug'] == 'color,translation,cutout'
     with pytest.raises(ValueError, match='Unknown DiffAugment'): quiet_train(out=tmp_path/'bad', diffaug='zoom')
+
+@pytest.mark.parametrize('penalty', ['gp', 'r1'])
+def test_penalties_train_resume_and_rebuild_a_critic_without_batch_norm(tmp_path, penalty):
+    from wganface.train import load_critic
+    out = tmp_path/penalty
+    learn = quiet_train(out=out, penalty=penalty, opt='adam', penalty_every=2)
+    assert learn.critic_penalty.values and all(v >= 0 for v in learn.critic_penalty.values)
+    assert learn.gan_trainer.clip is None  # no weight clipping under a penalty
+    o = json.loads((out/'options.json').read_text())
+    assert (o['penalty'], o['critic_norm'], o['penalty_every']) == (penalty, 'none', 2)
+    learn = quiet_train(out=out, epochs=3, resume=True)
+    assert learn.step_switcher.steps == 18 and hasattr(learn, 'critic_penalty')
+    crit = load_critic(out, device='cpu')
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in crit.modules())
+    x = torch.randn(4, 3, 16, 16)
+    learn.model.critic.eval()
+    assert torch.allclose(crit(x), learn.model.critic(x), atol=1e-6)
+
+def test_clip_keeps_batch_norm_unless_asked(tmp_path):
+    learn = quiet_train(out=tmp_path/'c', epochs=1, penalty='clip')
+    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in learn.model.critic.modules())
+    assert all(p.abs().max() <= 0.01 + 1e-6 for p in learn.model.critic.parameters())
+    learn = quiet_train(out=tmp_path/'i', epochs=1, penalty='gp', critic_norm='instance')
+    assert any(isinstance(m, torch.nn.InstanceNorm2d) for m in learn.model.critic.modules())
+
+def test_time_budget_stops_training_and_keeps_the_last_epoch(tmp_path):
+    out = tmp_path/'t'
+    learn = quiet_train(out=out, epochs=None, minutes=0.02, steps_per_epoch=100_000, save_every=5)
+    assert learn.time_budget.expired
+    log = read_log(out)
+    assert len(log) == 1 and 0 < log[0]['steps'] < 100_000
+    ckpt = load_checkpoint(list_checkpoints(out)[-1])
+    assert ckpt['epoch'] == 1 and ckpt['options']['minutes'] == 0.02
+
+def test_channels_last_trains_with_channels_last_weights(tmp_path):
+    learn = quiet_train(out=tmp_path/'cl', epochs=1, channels_last=True)
+    w = next(p for p in learn.model.generator.parameters() if p.ndim == 4)
+    assert w.is_contiguous(memory_format=torch.channels_last)
+    assert load_generator(tmp_path/'cl', device='cpu')(torch.randn(2, 8)).shape == (2, 3, 16, 16)
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='checks the CPU error')
+def test_mixed_precision_asks_for_cuda(tmp_path):
+    with pytest.raises(ValueError, match='needs a CUDA device'): quiet_train(out=tmp_path/'p', precision='bf16')
+    assert not (tmp_path/'p').exists()
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason='needs a CUDA device')
+@pytest.mark.parametrize('precision', ['bf16', 'fp16'])
+def test_mixed_precision_on_cuda(tmp_path, precision):
+    learn = quiet_train(out=tmp_path/precision, precision=precision, device='cuda', penalty='gp', opt='adam')
+    assert next(learn.model.generator.parameters()).is_cuda
+    assert torch.isfinite(sample_faces(load_generator(tmp_path/precision, device='cuda'), n=4)).all()
