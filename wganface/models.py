@@ -46,17 +46,18 @@ CRITIC_NORMS = {'batch': NormType.Batch, 'instance': NormType.Instance, 'none': 
 def check_norm(norm:str):
     if norm not in CRITIC_NORMS: raise ValueError(f"critic norm {norm!r} is not supported: use one of {', '.join(CRITIC_NORMS)}")
 
-@delegates(basic_critic, but=['in_size', 'norm_type'])
+@delegates(basic_critic, but=['in_size'])
 def face_critic(
     size:int=64, # Side of the square images judged (a power of two >= 16)
     n_features:int=64, # Width of the first layer; later layers double it
     n_extra_layers:int=1, # Extra 3x3 layers after the first
     n_channels:int=3, # Colour channels of the input
     leak:float=0.2, # Negative slope of the LeakyReLU activations
-    norm:str='batch', # Normalisation after each hidden layer: 'batch' (fastai's), 'instance' or 'none' (for gradient penalties)
+    norm:str='batch', # Normalisation after each hidden layer: 'batch' (fastai's), 'instance' or 'none' (for gradient penalties); a fastai `norm_type` wins
     **kwargs
 ) -> nn.Sequential:
     "A critic scoring `n_channels` x `size` x `size` images: one unbounded number per image"
     check_model_options(size, n_features, n_extra_layers, leak); check_norm(norm)
     kwargs.setdefault('act_cls', partial(nn.LeakyReLU, negative_slope=leak))
-    return basic_critic(size, n_channels, n_features=n_features, n_extra_layers=n_extra_layers, norm_type=CRITIC_NORMS[norm], **kwargs)
+    kwargs.setdefault('norm_type', CRITIC_NORMS[norm])
+    return basic_critic(size, n_channels, n_features=n_features, n_extra_layers=n_extra_layers, **kwargs)
