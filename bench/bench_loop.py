@@ -1,70 +1,143 @@
-"""Training-loop overhead: wganface's fastai loop against a plain PyTorch loop running the same WGAN.
+"""Training-loop overhead: wganface's fastai loop against a plain PyTorch loop running the same WGAN recipe.
 
 Both train the same generator and critic (fastai's basic_generator / basic_critic with LeakyReLU) on the built-in
-faces, with RMSProp, weight clipping and n_crit critic steps per generator step, for the same number of steps.
-Prints real images per second (batches of real faces the critic saw, plus the generator's batches) for each.
+faces, with the same recipe: by default `train()`'s defaults (penalty, optimiser, critic steps, moving average);
+options override them. Measured for the same number of steps, alternating, best of `--repeats`:
 
-    python bench/bench_loop.py                      # n_features 64, batch 64, 60 steps, 2 threads
-    python bench/bench_loop.py --n-features 16 --bs 16 --steps 300
+  plain PyTorch         the recipe written out in PyTorch over a tensor of the faces
+  wganface              `train()` itself (tensor batches on the device, fastai's Learner and callbacks, run folder)
+  wganface, DataBlock   the same learner fed by fastai's per-item DataBlock pipeline (`face_dls(in_memory=False)`)
+
+    python bench/bench_loop.py                                  # train()'s defaults, 2 threads
+    python bench/bench_loop.py --n-features 64 --bs 64 --penalty clip --opt rmsprop --lr 2e-4 --n-crit 5 --ema 0
 """
-import argparse, time, warnings
+import argparse, copy, inspect, tempfile, time, warnings
+from functools import partial
+from pathlib import Path
 import torch
 from fastai.torch_core import set_seed
 
-def plain_loop(imgs, gen, crit, steps, bs, nz, n_crit, lr, clip):
-    "The WGAN recipe written out in PyTorch: what fastai's loop costs is measured against this"
-    opt_g = torch.optim.RMSprop(gen.parameters(), lr=lr, alpha=0.99, eps=1e-5)
-    opt_c = torch.optim.RMSprop(crit.parameters(), lr=lr, alpha=0.99, eps=1e-5)
+
+def plain_loop(imgs, gen, crit, a):
+    "The recipe in PyTorch: what fastai's loop costs is measured against this"
+    if a.opt == 'adam':
+        make = lambda ps: torch.optim.Adam(ps, lr=a.lr, betas=(0., 0.99), eps=1e-5)
+    else:
+        make = lambda ps: torch.optim.RMSprop(ps, lr=a.lr, alpha=0.99, eps=1e-5)
+    opt_g, opt_c = make(gen.parameters()), make(crit.parameters())
+    ema = copy.deepcopy(gen).requires_grad_(False) if a.ema else None
+    n_pen = 0
     t = time.perf_counter()
-    for step in range(steps):
-        if step % (n_crit + 1) < n_crit:
-            for p in crit.parameters(): p.data.clamp_(-clip, clip)
-            real = imgs[torch.randint(0, len(imgs), (bs,))]
-            with torch.no_grad(): fake = gen(torch.randn(bs, nz))
-            loss = crit(real).mean() - crit(fake).mean()
+    for step in range(a.steps):
+        if step % (a.n_crit + 1) < a.n_crit:
+            if a.penalty == 'clip':
+                for p in crit.parameters(): p.data.clamp_(-a.clip, a.clip)
+            real = imgs[torch.randint(0, len(imgs), (a.bs,))]
+            due = a.penalty != 'clip' and n_pen % a.penalty_every == 0
+            if a.penalty != 'clip': n_pen += 1
+            if due and a.penalty == 'r1': real.requires_grad_(True)
+            with torch.no_grad(): fake = gen(torch.randn(a.bs, a.nz))
+            real_pred = crit(real)
+            loss = real_pred.mean() - crit(fake).mean()
+            if a.penalty != 'clip': loss = loss + 1e-3 * real_pred.pow(2).mean()
+            if due and a.penalty == 'r1':
+                g, = torch.autograd.grad(real_pred.sum(), real, create_graph=True)
+                loss = loss + a.penalty_weight * a.penalty_every * g.flatten(1).pow(2).sum(1).mean() / 2
+            elif due and a.penalty == 'gp':
+                eps = torch.rand(a.bs, 1, 1, 1)
+                mix = (eps * real + (1 - eps) * fake).requires_grad_(True)
+                g, = torch.autograd.grad(crit(mix).sum(), mix, create_graph=True)
+                loss = loss + a.penalty_weight * a.penalty_every * (g.flatten(1).norm(dim=1) - 1).pow(2).mean()
             opt_c.zero_grad(); loss.backward(); opt_c.step()
         else:
             for p in crit.parameters(): p.requires_grad_(False)
-            loss = crit(gen(torch.randn(bs, nz))).mean()
+            loss = crit(gen(torch.randn(a.bs, a.nz))).mean()  # fastai's WGAN convention: the critic scores reals low
             opt_g.zero_grad(); loss.backward(); opt_g.step()
             for p in crit.parameters(): p.requires_grad_(True)
+            if ema is not None:
+                with torch.no_grad():
+                    for e, p in zip(ema.parameters(), gen.parameters()): e.lerp_(p, 1 - a.ema)
     return time.perf_counter() - t
 
-def fastai_loop(dls, gen, crit, steps, n_crit, lr, clip):
-    from wganface.train import wgan_learner
-    learn = wgan_learner(dls, gen, crit, n_crit=n_crit, lr=lr, clip=clip)
+
+def fastai_learner_loop(dls, gen, crit, a):
+    "The learner `train()` builds, without its run folder, fed by `dls`"
+    from fastai.optimizer import Adam, RMSProp
+    from wganface.penalty import CriticPenalty
+    from wganface.train import GeneratorEMA, wgan_learner
+    cbs = [GeneratorEMA(a.ema)] if a.ema else []
+    if a.penalty != 'clip': cbs.append(CriticPenalty(a.penalty, a.penalty_weight, a.penalty_every))
+    learn = wgan_learner(dls, gen, crit, n_crit=a.n_crit, lr=a.lr, clip=a.clip if a.penalty == 'clip' else None,
+                         opt_func=partial(Adam, mom=0.) if a.opt == 'adam' else RMSProp, cbs=cbs)
     t = time.perf_counter()
-    with learn.no_bar(), learn.no_logging(): learn.fit(1, lr)
+    with learn.no_bar(), learn.no_logging(): learn.fit(1, a.lr)
     return time.perf_counter() - t
+
+
+def train_loop(seed, a):
+    "`train()` end to end: one epoch of `steps`, timed from the start to the end of `fit` (setup excluded)"
+    from fastai.callback.core import Callback
+    from wganface.train import train
+
+    class Clock(Callback):
+        order = 200
+        def before_fit(self): self.t = time.perf_counter()
+        def after_fit(self): self.seconds = time.perf_counter() - self.t
+
+    clock = Clock()
+    with tempfile.TemporaryDirectory() as d:
+        train(out=Path(d)/'run', epochs=1, steps_per_epoch=a.steps, seed=seed, progress=False, device='cpu', cbs=clock,
+              **{k: getattr(a, k) for k in RECIPE})
+    return clock.seconds
+
+
+RECIPE = ('bs', 'n_features', 'n_crit', 'lr', 'opt', 'penalty', 'penalty_weight', 'penalty_every', 'clip', 'ema')
+
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('--n-features', type=int, default=64)
-    p.add_argument('--bs', type=int, default=64)
-    p.add_argument('--steps', type=int, default=60, help='optimiser steps per measurement (critic + generator)')
+    from wganface.train import train
+    from wganface.penalty import default_penalty_weight
+    d = {k: v.default for k, v in inspect.signature(train).parameters.items()}
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0], epilog=__doc__.split('\n\n', 1)[1],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('--n-features', type=int, default=d['n_features'])
+    p.add_argument('--bs', type=int, default=d['bs'])
+    p.add_argument('--n-crit', type=int, default=d['n_crit'])
+    p.add_argument('--lr', type=float, default=d['lr'])
+    p.add_argument('--opt', default=d['opt'], choices=['rmsprop', 'adam'])
+    p.add_argument('--penalty', default=d['penalty'], choices=['clip', 'gp', 'r1'])
+    p.add_argument('--penalty-weight', type=float, default=d['penalty_weight'])
+    p.add_argument('--penalty-every', type=int, default=d['penalty_every'])
+    p.add_argument('--clip', type=float, default=d['clip'])
+    p.add_argument('--ema', type=float, default=d['ema'])
+    p.add_argument('--steps', type=int, default=300, help='optimiser steps per measurement (critic + generator)')
     p.add_argument('--threads', type=int, default=2)
     p.add_argument('--repeats', type=int, default=2, help='measurements of each loop, alternating')
     a = p.parse_args()
+    if a.penalty_weight is None: a.penalty_weight = default_penalty_weight(a.penalty)
+    a.nz = 200
     warnings.simplefilter('ignore')
     torch.set_num_threads(a.threads)
-    from wganface.data import face_dls
-    from wganface.models import face_generator, face_critic
-    nz, n_crit, lr, clip = 200, 5, 2e-4, 0.01
-    dls = face_dls(bs=a.bs, nz=nz, steps_per_epoch=a.steps, device='cpu')
-    from wganface.data import load_face_folder
+    from wganface.data import face_dls, faces_to_tensor, load_face_folder
     from wganface.faces import builtin_faces_path
-    imgs = torch.from_numpy(load_face_folder(builtin_faces_path())[0]).permute(0, 3, 1, 2).float() / 127.5 - 1
-    make = lambda: (face_generator(64, nz=nz, n_features=a.n_features), face_critic(64, n_features=a.n_features))
-    results = {'plain PyTorch': [], 'wganface (fastai)': []}
+    from wganface.models import face_generator, face_critic
+    imgs = faces_to_tensor(load_face_folder(builtin_faces_path())[0])
+    norm = 'batch' if a.penalty == 'clip' else 'none'
+    make = lambda: (face_generator(64, nz=a.nz, n_features=a.n_features), face_critic(64, n_features=a.n_features, norm=norm))
+    dls = {k: face_dls(bs=a.bs, nz=a.nz, steps_per_epoch=a.steps, device='cpu', in_memory=k) for k in (True, False)}
+    results = {'plain PyTorch': [], 'wganface learner': [], 'wganface train()': [], 'wganface, DataBlock': []}
     for r in range(a.repeats):
         set_seed(r); g, c = make()
-        results['plain PyTorch'].append(plain_loop(imgs, g, c, a.steps, a.bs, nz, n_crit, lr, clip))
+        results['plain PyTorch'].append(plain_loop(imgs, g, c, a))
         set_seed(r); g, c = make()
-        results['wganface (fastai)'].append(fastai_loop(dls, g, c, a.steps, n_crit, lr, clip))
-    print(f"n_features {a.n_features}, batch {a.bs}, {a.steps} steps (n_crit {n_crit}), {a.threads} threads, best of {a.repeats}")
+        results['wganface learner'].append(fastai_learner_loop(dls[True], g, c, a))
+        results['wganface train()'].append(train_loop(r, a))
+        set_seed(r); g, c = make()
+        results['wganface, DataBlock'].append(fastai_learner_loop(dls[False], g, c, a))
+    print(f"recipe: {', '.join(f'{k}={getattr(a, k)}' for k in RECIPE)}; {a.steps} steps, {a.threads} threads, best of {a.repeats}")
     best = {k: min(v) for k, v in results.items()}
     for k, s in best.items():
-        print(f"{k:<20} {s:7.1f} s  {a.steps * a.bs / s:7.1f} images/s")
-    print(f"wganface / plain: {best['plain PyTorch'] / best['wganface (fastai)']:.0%} of the plain loop's images/s")
+        print(f"{k:<22} {s:7.1f} s  {a.steps * a.bs / s:7.1f} images/s  {best['plain PyTorch'] / s:5.0%} of plain")
+
 
 if __name__ == '__main__': main()

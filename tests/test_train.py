@@ -34,13 +34,14 @@ def test_checkpoint_is_plain_data_with_options_and_versions(run):
     ckpt = torch.load(f, weights_only=True)  # no code unpickled
     assert ckpt['options']['n_features'] == 8 and ckpt['epoch'] == 2
     assert {'wganface_version', 'fastai_version', 'torch_version', 'generator', 'critic', 'opt', 'switcher'} <= set(ckpt)
-    assert ckpt['switcher']['crit_steps'] == 10 and ckpt['switcher']['gen_steps'] == 2
+    assert ckpt['switcher']['crit_steps'] == 8 and ckpt['switcher']['gen_steps'] == 4  # n_crit 2 by default
 
 def test_checkpoint_round_trip_gives_identical_faces(run):
     out, learn = run
     g = load_generator(out, device='cpu')
     z = sample_noise(5, 8, seed=11)
-    assert torch.equal(sample_faces(g, z=z), sample_faces(learn.model.generator, z=z))
+    assert torch.equal(sample_faces(g, z=z), sample_faces(learn.generator_ema.ema, z=z))  # the moving average, by default
+    assert torch.equal(sample_faces(load_generator(out, device='cpu', ema=False), z=z), sample_faces(learn.model.generator, z=z))
     assert g.config['nz'] == 8 and g.config['size'] == 16 and not g.training
 
 def test_resume_continues_step_count(tmp_path):
@@ -50,7 +51,7 @@ def test_resume_continues_step_count(tmp_path):
     with pytest.raises(ValueError, match='already trained 2 epochs'): quiet_train(out=out, resume=True, epochs=2)
     learn = quiet_train(out=out, resume=True, epochs=3)
     assert [r['steps'] for r in read_log(out)] == [6, 12, 18]
-    assert learn.step_switcher.crit_steps == 15 and learn.step_switcher.gen_steps == 3
+    assert learn.step_switcher.crit_steps == 12 and learn.step_switcher.gen_steps == 6
     assert load_checkpoint(list_checkpoints(out)[-1])['epoch'] == 3
 
 def test_overwrite_replaces_only_run_files(tmp_path):
