@@ -117,6 +117,9 @@ def main(argv:list|None=None) -> int:
     "Entry point of the `wganface` console script: bad input ends in a one-line error and exit status 2"
     # fastai imports code that warns about torch.jit on every start; it says nothing about the user's work
     warnings.filterwarnings('ignore', category=FutureWarning, module='torch')
+    # fastai's GANTrainer keeps `generator`, `critic` and `gen_mode` on itself, names the Learner also reaches through its
+    # model, and fastai warns about that on every fit: nothing the user did or can change
+    warnings.filterwarnings('ignore', message='You are shadowing an attribute', category=UserWarning)
     warnings.showwarning = _show_warning
     from wganface.data import FaceDataWarning
     warnings.simplefilter('always', FaceDataWarning)  # the user must see every skipped file, not just the first
