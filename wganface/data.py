@@ -116,7 +116,10 @@ def sample_noise(
     check_noise(noise)
     if nz < 1: raise ValueError(f"nz={nz} is not supported: the noise needs at least 1 dimension")
     g = torch.Generator().manual_seed(seed) if seed is not None else None
-    z = torch.randn(n, nz, generator=g) if noise == 'normal' else torch.rand(n, nz, generator=g) * 2 - 1
+    # seeded latents come from the CPU generator, so a seed gives the same faces anywhere; unseeded ones (training
+    # batches) are drawn where they are used
+    dev = device if seed is None else None
+    z = torch.randn(n, nz, generator=g, device=dev) if noise == 'normal' else torch.rand(n, nz, generator=g, device=dev) * 2 - 1
     return z.to(device) if device is not None else z
 
 # %% ../nbs/02_data.ipynb #c014
@@ -151,9 +154,6 @@ def faces_to_tensor(images:np.ndarray, device=None) -> torch.Tensor:
     x = torch.from_numpy(np.ascontiguousarray(images)).to(device).permute(0, 3, 1, 2)
     return (x.float() / 127.5 - 1).contiguous()
 
-def _device_noise(n:int, nz:int, noise:str, device) -> torch.Tensor:
-    return torch.randn(n, nz, device=device) if noise == 'normal' else torch.rand(n, nz, device=device) * 2 - 1
-
 class FaceTensorDL(DataLoader):
     "(noise, face) batches drawn with replacement from faces held as one tensor on the device; `steps` batches per epoch"
     def __init__(self,
@@ -178,10 +178,10 @@ class FaceTensorDL(DataLoader):
 
     def create_batches(self, samps):
         x = self.images
-        for _ in range(self.steps):
+        for _ in samps:  # one batch per index: `steps` of them, or this process's share under `DistributedDL`
             y = x[torch.randint(len(x), (self.bs,), device=x.device)]
             if self.flip: y = torch.where(torch.rand(self.bs, 1, 1, 1, device=x.device) < 0.5, y.flip(-1), y)
-            yield _device_noise(self.bs, self.nz, self.noise, x.device), y
+            yield sample_noise(self.bs, self.nz, self.noise, device=x.device), y
 
     def show_batch(self, max_n:int=16, ncol:int|None=None, **kwargs):
         "Show the real faces of one batch"

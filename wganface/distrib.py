@@ -6,7 +6,7 @@ Docs: https://github.com/wganface/wganface/distrib.html.md"""
 
 # %% ../nbs/10_distrib.ipynb #c002
 from __future__ import annotations
-import itertools, os
+import os
 from contextlib import contextmanager
 import torch
 import torch.distributed as dist
@@ -96,9 +96,6 @@ def fastai_distributed():
     @patch_to(fd.DistributedDL)
     def to_detach(self, b, cpu=True, gather=True):
         return b if isinstance(b, (int, float)) else fastai_to_detach(self, b, cpu, gather)
-
-    @patch_to(fd.DistributedDL)
-    def create_batches(self, samps): return itertools.islice(self.dl.create_batches(samps), len(self))
 
     fd.DistributedDL._wganface_fixed = True
     return fd

@@ -18,7 +18,7 @@ from fastai.callback.core import Callback
 from fastai.torch_core import default_device
 
 import wganface
-from .data import load_face_folder, load_face_image, sample_noise
+from .data import load_face_folder, load_face_image, sample_noise, faces_to_tensor
 from .faces import builtin_faces_path, render_face, sample_face_params
 from .render import image_grid, label_frame, to_uint8, upscale, save_png, new_figure, save_figure
 from .train import (find_checkpoint, load_checkpoint, generator_from_checkpoint, critic_from_checkpoint,
@@ -43,7 +43,7 @@ def faces_tensor(images) -> torch.Tensor:
     px = torch.as_tensor(np.asarray(images))
     if px.dtype != torch.uint8 or px.ndim != 4 or px.shape[-1] != 3:
         raise ValueError(f"expected uint8 images of shape (N, H, W, 3), got {px.dtype} {tuple(px.shape)}")
-    return px.permute(0, 3, 1, 2).float() / 127.5 - 1
+    return faces_to_tensor(px.numpy())
 
 def load_real_faces(
     real=None, # A folder of face images (default: the built-in faces), a uint8 (N, H, W, 3) array or a tensor in [-1, 1]

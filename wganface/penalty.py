@@ -70,7 +70,7 @@ class CriticPenalty(Callback):
         extra = self.drift * self.pred.float().pow(2).mean() if self.drift else 0.
         if self.due:
             pen = self.gradient_penalty() if self.kind == 'gp' else self.r1_penalty()
-            self.values.append(pen.item())
+            self.values.append(pen.detach())  # no `.item()`: that would wait for the GPU on every penalty step
             extra = extra + self.weight * self.every * pen
         self.learn.loss_grad = self.loss_grad + extra
         self.inputs = []
