@@ -10,25 +10,21 @@ n_features=64)` with random weights: timing does not depend on training. The rep
 Load average is printed before and after, since other jobs on the machine slow every figure down.
 """
 import argparse, os, tempfile, time
-from pathlib import Path
 
 import torch
 
+from common import peak_rss_mb
 from wganface.evaluate import evaluate
 from wganface.models import face_critic, face_generator
+from wganface.runs import as_run
 
 
-def bench_models():
+def bench_run():
+    "A random-weight 64x64 generator and its critic, as a `Run`: timing does not depend on training"
     torch.manual_seed(0)
-    g = face_generator(64, nz=200, n_features=64).eval()
-    g.config = dict(size=64, nz=200, noise='normal', epoch=0, steps=0, checkpoint=None)
-    return g, face_critic(64, n_features=64).eval()
-
-
-def peak_rss_mb():
-    "Peak resident memory of this process (Linux)."
-    status = Path('/proc/self/status').read_text().splitlines()
-    return next(int(line.split()[1]) for line in status if line.startswith('VmHWM')) / 1024
+    r = as_run(face_generator(64, nz=200, n_features=64).eval(), nz=200, size=64)
+    r.critic = face_critic(64, n_features=64).eval()
+    return r
 
 
 def main():
@@ -41,9 +37,9 @@ def main():
     torch.set_num_threads(args.threads)
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as folder:
-        run, critic = (args.run, None) if args.run else bench_models()
+        run = args.run if args.run else bench_run()
         start = time.perf_counter()
-        rep = evaluate(run, n=args.n, critic=critic, inception=args.inception, out=folder, device='cpu')
+        rep = evaluate(run, n=args.n, inception=args.inception, out=folder, device='cpu')
         seconds = time.perf_counter() - start
     print(f"evaluate: {args.n} faces of 64x64, {'run ' + args.run if args.run else 'random 64-feature generator and critic'}, "
           f"torch threads {args.threads}, KID/FID {'on' if 'kid' in rep['inception'] else 'off'}")

@@ -87,7 +87,8 @@ def child(a):
     import torch
     torch.set_num_threads(a.threads)
     warnings.simplefilter('ignore')
-    from wganface.train import TimeBudget, train
+    from wganface.gan import TimeBudget
+    from wganface.train import train
     spec = json.loads(a.child)
     snap = snapshot_callback(a.minutes * 60)
     t = time.perf_counter()
@@ -99,7 +100,7 @@ def child(a):
         with tempfile.TemporaryDirectory() as d:
             learn = train(a.data, Path(d)/'run', minutes=a.minutes, seed=a.seed, progress=False, cbs=snap,
                           **spec.get('options', {}))
-            o = learn.run_dir.joinpath('options.json').read_text()
+            o = (Path(learn.path)/'options.json').read_text()
         o = json.loads(o)
         info = dict(nz=o['nz'], bs=o['bs'], n_features=o['n_features'], options=o)
         gen = learn.model.generator
@@ -123,9 +124,10 @@ def run_child(recipe, spec, minutes, seed, a, out):
 def score(res, reals, holdout, n, seed):
     "SWD of every snapshot, memorisation and diversity of the last; off the clock"
     import torch
-    from wganface.evaluate import swd, memorisation, diversity
+    from wganface.metrics import memorisation, diversity
+    from wganface.swd import swd
     from wganface.models import face_generator
-    from wganface.train import sample_faces
+    from wganface.models import sample_faces
     arch = res['arch']
     g = face_generator(64, nz=arch['nz'], n_features=arch['n_features'], n_extra_layers=arch['n_extra_layers'], leak=arch['leak'])
     curve = []
@@ -181,7 +183,8 @@ def main():
     torch.set_num_threads(a.threads)
     warnings.simplefilter('ignore')
     from wganface.data import load_face_folder
-    from wganface.evaluate import builtin_holdout, faces_tensor, swd
+    from wganface.metrics import builtin_holdout, faces_tensor
+    from wganface.swd import swd
     from wganface.faces import builtin_faces_path
     from wganface.render import save_grid, new_figure, save_figure
     builtin = a.data is None

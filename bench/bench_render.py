@@ -5,6 +5,7 @@
 
 Each stage runs in a fresh process, so its peak RSS is its own; ffmpeg encodes in a process of its own, not counted.
 The frames stand in for generator output: a cheap smooth walk, so the time measured is rendering and writing only.
+`run_stages` and `print_stages` are shared with bench_explore.py.
 """
 import argparse, multiprocessing, tempfile, time
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from common import peak_rss_mb, print_stages, run_stages
 from wganface.render import label_frame, read_animation_info, save_gif, save_mp4, to_uint8, upscale
 
 
@@ -35,13 +37,6 @@ def rendered_frames(n_frames):
             i += 1
 
 
-def peak_rss_mb():
-    "Peak resident memory of this process (Linux)."
-    # Not ru_maxrss: Linux carries the parent's peak into it across the fork+exec that starts a spawned worker
-    status = Path('/proc/self/status').read_text().splitlines()
-    return next(int(line.split()[1]) for line in status if line.startswith('VmHWM')) / 1024
-
-
 def run_stage(stage, n_frames, folder):
     "Run one stage in this process and return its timings and peak memory."
     path = Path(folder) / f'bench.{stage}'
@@ -59,17 +54,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--frames', type=int, default=3200, help='frames per stage')
     args = parser.parse_args()
-    spawn = multiprocessing.get_context('spawn')
-    rows = []
-    with tempfile.TemporaryDirectory() as folder:
-        for stage in ('frames', 'gif', 'mp4'):
-            with spawn.Pool(1) as pool: rows.append(pool.apply(run_stage, (stage, args.frames, folder)))
+    rows = run_stages(run_stage, ('frames', 'gif', 'mp4'), args.frames)
     print(f'torch threads {torch.get_num_threads()}; {args.frames} frames of 64x64 -> 256x256 with labels')
-    print(f"{'stage':<24}{'frames':>7}{'seconds':>9}{'frames/s':>10}{'peak RSS MB':>13}{'file MB':>9}")
-    names = dict(frames='make frames (no write)', gif='make + save_gif', mp4='make + save_mp4')
-    for r in rows:
-        print(f"{names[r['stage']]:<24}{r['n_frames']:>7}{r['seconds']:>9.1f}{r['n_frames'] / r['seconds']:>10.0f}"
-              f"{r['rss_mb']:>13.0f}{r['file_mb']:>9.1f}")
+    print_stages(rows, dict(frames='make frames (no write)', gif='make + save_gif', mp4='make + save_mp4'))
 
 
 if __name__ == '__main__': main()

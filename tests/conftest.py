@@ -1,4 +1,4 @@
-import warnings
+import contextlib, io, warnings
 import pytest, torch
 
 def pytest_addoption(parser):
@@ -17,3 +17,30 @@ def _quiet_and_small():
     with warnings.catch_warnings():
         warnings.filterwarnings('ignore', category=FutureWarning)
         yield
+
+
+# --- shared builders: one copy of each, for every test file --------------------------------------------------
+
+TINY = dict(steps_per_epoch=6, bs=8, size=16, nz=8, n_features=8, progress=False, device='cpu')
+
+def tiny_run(size=64, nz=16, noise='normal', seed=0):
+    "An untrained generator wrapped as a `Run` (no folder): what explorers and metrics take, without training"
+    from wganface.models import face_generator
+    from wganface.runs import as_run
+    torch.manual_seed(seed)
+    return as_run(face_generator(size, nz=nz, n_features=8).eval(), nz=nz, noise=noise, size=size)
+
+def quiet_train(**kw):
+    "`train` on the built-in faces with tiny defaults (`TINY`), warnings and printing silenced"
+    from wganface.train import train
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter('ignore')
+        return train(**{**TINY, **kw})
+
+def cli(*args):
+    "(exit status, stdout + stderr) of `wganface ARGS...`, run in this process"
+    from wganface.cli import main
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        code = main([str(a) for a in args])
+    return code, out.getvalue()

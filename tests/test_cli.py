@@ -18,9 +18,8 @@ def test_console_script_end_to_end(tmp_path):
     assert r.returncode == 0, r.stderr
     assert 'Run folder:' in r.stdout
     assert (run/'options.json').exists() and len(list((run/'checkpoints').glob('ckpt-*.pt'))) == 1
-    r = subprocess.run(['wganface', 'sample', run, '--n', '12', '--seed', '3', '--out', tmp_path/'grid.png',
-                        '--individual', tmp_path/'faces'], capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
+    # the rest in this process: one start of the console script (and of fastai) is enough
+    assert main(['sample', str(run), '--n', '12', '--seed', '3', '--out', str(tmp_path/'grid.png'), '--individual', str(tmp_path/'faces')]) == 0
     assert Image.open(tmp_path/'grid.png').size[0] > 32 * 3
     assert len(list((tmp_path/'faces').glob('*.png'))) == 12
 
@@ -54,7 +53,10 @@ def test_train_on_a_user_folder_with_bad_files(tmp_path, capsys):
     (['train', '--lr', '-0.1', '--out', '{tmp}/r'], 'lr=-0.1'),
     (['train', '--out', '{tmp}/r', '--resume'], 'Nothing to resume'),
     (['train', '--out', '{tmp}/r', '--penalty', 'wgan'], 'clip, gp, r1'),
-    (['train', '--out', '{tmp}/r', '--minutes', '-1'], 'positive time budget'),
+    (['train', '--out', '{tmp}/r', '--lr', 'inf'], 'finite'),
+    (['train', '--out', '{tmp}/r', '--leak', 'nan'], 'finite'),
+    (['train', '--out', '{tmp}/r', '--device', 'foo'], "'foo' is not a device"),
+    (['train', '--out', '{tmp}/r', '--minutes', '-1'], 'minutes=-1'),
     (['sample', '{tmp}'], 'No checkpoint'),
     (['sample', '{tmp}/nothing.pt'], 'does not exist'),
 ])
@@ -77,6 +79,7 @@ def test_help_documents_every_option(capsys):
                 '--channels-last', '--critic-norm'):
         assert opt in out, opt
 
+@pytest.mark.slow  # one full demo epoch: 300 steps at 64x64
 def test_demo_writes_a_sample_grid_and_says_where(tmp_path, capsys):
     code, out = cli('demo', '--out', tmp_path/'demo', '--epochs', '1', '--no-progress', '--device', 'cpu', capsys=capsys)
     assert code == 0, out.err

@@ -1,7 +1,8 @@
 import warnings
 import numpy as np, pytest, torch
 from PIL import Image
-from wganface.data import face_dls, load_face_folder, load_face_image, sample_noise, FaceDataWarning
+from wganface.data import face_dls, load_face_folder, load_face_image, FaceDataWarning
+from wganface.latents import sample_noise
 from wganface.faces import builtin_faces_path
 
 def face(seed=0, size=(80, 120)):
@@ -78,7 +79,7 @@ def test_images_are_decoded_once(tmp_path):
 
 def test_dls_batches_and_noise_kinds():
     dls = face_dls(bs=8, noise='uniform', steps_per_epoch=2, device='cpu')
-    assert dls.nz == 100
+    assert dls.face_data.nz == 100
     xb, yb = dls.one_batch()
     assert xb.shape == (8, 100) and yb.shape == (8, 3, 64, 64)
     assert xb.min() >= -1 and xb.max() <= 1

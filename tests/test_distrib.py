@@ -16,9 +16,12 @@ CHILD = textwrap.dedent('''
     warnings.simplefilter('ignore')
     from fastai.callback.core import Callback
     from fastai.torch_core import set_seed, rank_distrib
-    from wganface.data import face_dls, sample_noise
+    from wganface.data import face_dls
+    from wganface.latents import sample_noise
     from wganface.models import face_generator, face_critic
-    from wganface.train import wgan_learner, RunFolder, GeneratorEMA
+    from wganface.gan import wgan_learner, GeneratorEMA
+    from wganface.options import TrainOptions
+    from wganface.train import RunFolder
     from wganface.distrib import distrib_device, distrib_context, on_rank0, is_distributed
 
     class FirstBatches(Callback):
@@ -37,8 +40,8 @@ CHILD = textwrap.dedent('''
     set_seed(0)  # ...but the same random stream from here, as in `train`
     dls = face_dls(bs=8, nz=8, size=16, steps_per_epoch=10, device=device)
     init = {k: v.clone() for k, v in {**gen.state_dict(prefix='generator.'), **crit.state_dict(prefix='critic.')}.items()}
-    opts = dict(size=16, nz=8, noise='normal', n_features=8, n_extra_layers=1, leak=0.2)
-    run_cb = RunFolder(run, opts, sample_noise(4, 8, seed=0), save_every=1, keep=0)
+    opts = TrainOptions(size=16, nz=8, n_features=8, save_every=1, keep=0)
+    run_cb = RunFolder(run, opts, sample_noise(4, 8, seed=0))
     learn = wgan_learner(dls, gen, crit, n_crit=2, lr=1e-3, cbs=[run_cb, GeneratorEMA(0.5), FirstBatches()])
     with distrib_context(learn, rank0_only=[RunFolder]):
         with learn.no_bar(), learn.no_logging(): learn.fit(2)

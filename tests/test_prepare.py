@@ -1,4 +1,4 @@
-"`wganface.prepare` on real photos: the astronaut from scikit-image and Grace Hopper from matplotlib, transformed the ways phone photos are"
+"`wganface.prepare` (and the detector in `wganface.detect`) on real photos: the astronaut from scikit-image and Grace Hopper from matplotlib, transformed the ways phone photos are"
 import csv, hashlib
 from pathlib import Path
 import cv2, numpy as np, pytest
@@ -6,7 +6,8 @@ import matplotlib.cbook
 from PIL import Image
 from skimage import data as skdata
 from skimage.registration import phase_cross_correlation
-from wganface.prepare import CSV_FIELDS, find_faces, prepare_cli, prepare_faces
+from wganface.detect import find_faces
+from wganface.prepare import CSV_FIELDS, prepare_cli, prepare_faces
 
 # Two cores shared with other jobs: OpenCV would otherwise start a thread per core for every detection
 cv2.setNumThreads(1)

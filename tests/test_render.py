@@ -203,4 +203,4 @@ def test_mixed_frame_sizes_rejected(tmp_path):
 def test_parent_folders_created_and_bad_parent_explained(tmp_path):
     assert save_gif(uint8_frames(2), tmp_path / 'x' / 'y' / 'a.gif').exists()
     (tmp_path / 'file').write_text('not a folder')
-    with pytest.raises(OSError, match='cannot create folder'): save_gif(uint8_frames(2), tmp_path / 'file' / 'a.gif')
+    with pytest.raises(OSError, match='file is a file, not a folder'): save_gif(uint8_frames(2), tmp_path / 'file' / 'a.gif')

@@ -14,7 +14,8 @@ from fastai.callback.core import Callback
 from wganface.data import face_dls, load_face_folder
 from wganface.faces import builtin_faces_path
 from wganface.models import face_generator, face_critic
-from wganface.train import wgan_learner, save_checkpoint
+from wganface.gan import wgan_learner
+from wganface.runs import save_checkpoint
 
 NZ, SIZE = 16, 16
 

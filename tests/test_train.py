@@ -1,15 +1,12 @@
-import json, warnings
+import json
 import pytest, torch
-from wganface.data import sample_noise
-from wganface.train import (train, load_generator, load_checkpoint, list_checkpoints, read_log, sample_faces,
-                            CheckpointError, save_samples)
+from conftest import quiet_train as _quiet_train
+from wganface.latents import sample_noise
+from wganface.models import sample_faces
+from wganface.outputs import save_samples
+from wganface.runs import CheckpointError, list_checkpoints, load_checkpoint, load_critic, load_generator, load_run, read_log
 
-TINY = dict(epochs=2, steps_per_epoch=6, bs=8, size=16, nz=8, n_features=8, save_every=1, progress=False, device='cpu')
-
-def quiet_train(**kw):
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore')
-        return train(**{**TINY, **kw})
+def quiet_train(**kw): return _quiet_train(**{'epochs': 2, 'save_every': 1, **kw})
 
 @pytest.fixture(scope='module')
 def run(tmp_path_factory):
@@ -38,11 +35,12 @@ def test_checkpoint_is_plain_data_with_options_and_versions(run):
 
 def test_checkpoint_round_trip_gives_identical_faces(run):
     out, learn = run
-    g = load_generator(out, device='cpu')
+    r = load_run(out, device='cpu')
+    g = r.generator
     z = sample_noise(5, 8, seed=11)
     assert torch.equal(sample_faces(g, z=z), sample_faces(learn.generator_ema.ema, z=z))  # the moving average, by default
     assert torch.equal(sample_faces(load_generator(out, device='cpu', ema=False), z=z), sample_faces(learn.model.generator, z=z))
-    assert g.config['nz'] == 8 and g.config['size'] == 16 and not g.training
+    assert (r.nz, r.size, r.folder, r.epoch, r.steps) == (8, 16, out, 2, 12) and not g.training
 
 def test_resume_continues_step_count(tmp_path):
     out = tmp_path/'r'
@@ -109,7 +107,7 @@ def test_ema_generator_is_saved_used_and_resumed(tmp_path):
     learn = quiet_train(out=out, epochs=2, ema=0.9)
     z = sample_noise(3, 8, seed=2)
     g = load_generator(out, device='cpu')
-    assert g.config['ema']
+    assert load_run(out, device='cpu').ema
     assert torch.equal(sample_faces(g, z=z), sample_faces(learn.generator_ema.ema, z=z))
     assert not torch.equal(sample_faces(g, z=z), sample_faces(load_generator(out, device='cpu', ema=False), z=z))
     learn = quiet_train(out=out, epochs=3, resume=True)
@@ -137,7 +135,6 @@ def test_diffaug_option_trains_resumes_and_is_recorded(tmp_path):
 
 @pytest.mark.parametrize('penalty', ['gp', 'r1'])
 def test_penalties_train_resume_and_rebuild_a_critic_without_batch_norm(tmp_path, penalty):
-    from wganface.train import load_critic
     out = tmp_path/penalty
     learn = quiet_train(out=out, penalty=penalty, opt='adam', penalty_every=2)
     assert learn.critic_penalty.values and all(v >= 0 for v in learn.critic_penalty.values)
