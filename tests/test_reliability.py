@@ -291,3 +291,26 @@ def test_twenty_kills_lose_at_most_one_interval_each(tmp_path):
     assert p.returncode == 0, p.stderr
     epochs = [r['epoch'] for r in read_log(out)]
     assert epochs == list(range(1, len(epochs) + 1))
+
+def test_a_grid_too_large_for_memory_is_refused(tmp_path):
+    f = ROOT/'tests'/'fixtures'/'ckpt-v0.1.0-size16-nz8.pt'
+    code, out = cli('sample', f, '--n', '2000000000', '--out', tmp_path/'g.png')
+    assert code == 2 and 'ask for fewer faces' in out and not (tmp_path/'g.png').exists(), out
+
+def test_evaluate_refuses_a_critic_of_another_size(tmp_path):
+    run = tmp_path/'r32'
+    quiet_train(out=run, epochs=1, size=32)
+    code, out = cli('evaluate', run, '--critic', ROOT/'tests'/'fixtures'/'ckpt-v0.1.0-size16-nz8.pt', '--n', '20',
+                    '--classifier-epochs', '0', '--device', 'cpu')
+    assert code == 2 and 'judges 16x16 faces, but this generator makes 32x32' in out, out
+
+def test_prepare_overwrite_keeps_the_users_own_files(tmp_path):
+    import matplotlib.cbook
+    photos = tmp_path/'photos'; photos.mkdir()
+    Image.open(matplotlib.cbook.get_sample_data('grace_hopper.jpg')).save(photos/'grace.jpg')
+    out = tmp_path/'faces'
+    assert cli('prepare', photos, out, '--no-progress')[0] == 0
+    Image.new('RGB', (8, 8)).save(out/'my-own.png')
+    code, msg = cli('prepare', photos, out, '--overwrite', '--no-progress')
+    assert code == 0, msg
+    assert (out/'my-own.png').exists() and (out/'grace.png').exists()

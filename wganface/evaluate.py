@@ -22,7 +22,7 @@ from .latents import sample_noise
 from .render import image_grid, new_figure, save_figure, save_png
 from .models import sample_faces
 from .gan import GeneratorEMA, StepSwitcher
-from .runs import RUN_FILES, Run, as_run, load_critic
+from .runs import RUN_FILES, Run, as_run
 from .metrics import builtin_holdout, diversity, load_real_faces, memorisation
 from .swd import swd
 from .inception import INCEPTION_ENV, extract_features, inception_file, kid_fid, load_inception
@@ -78,7 +78,13 @@ def _evaluated_run(run, critic, ema:bool, device) -> Run:
     "The run to evaluate, on `device`, with the critic of the two-sample test: its own unless `critic` names another"
     r = as_run(run, device, ema=ema, critic=critic is None)
     if critic is None: return r
-    return dataclasses.replace(r, critic=load_critic(critic, device) if isinstance(critic, (str, os.PathLike)) else critic.to(device))
+    if isinstance(critic, (str, os.PathLike)):
+        other = as_run(critic, device, critic=True)
+        if other.size != r.size:
+            raise ValueError(f"the critic of '{critic}' judges {other.size}x{other.size} faces, but this generator makes "
+                             f"{r.size}x{r.size}: give a critic from a run of the same size")
+        return dataclasses.replace(r, critic=other.critic)
+    return dataclasses.replace(r, critic=critic.to(device))
 
 def _meta(r:Run, n:int, seed:int, sets:RealSets) -> dict:
     "What was evaluated, and against which faces"

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from .core import check_at_least, check_choice, check_writable
+from .core import check_at_least, check_choice, check_memory, check_writable
 from .latents import noise_range
 from .models import face_batches
 from .render import image_grid, label_frame, save_animation, save_grid, save_png, show_animation, upscale
@@ -43,6 +43,8 @@ def save_samples(
             raise FileExistsError(f"'{folder}' is not empty: pass --overwrite or choose another folder for the individual PNGs")
     check_writable([out], overwrite)
     r = as_run(run, device=device)
+    # the faces as floats and as the grid's pixels, at least: refuse before filling memory
+    check_memory(n * 3 * r.size**2 * (4 + 2 * scale**2), f"a grid of n={n} faces", "ask for fewer faces (--n)")
     faces = r.sample(n, seed)
     save_grid(faces, out, ncol=ncol, scale=scale, overwrite=overwrite)
     if individual is not None:

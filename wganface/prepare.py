@@ -181,8 +181,13 @@ def _check_folders(src, out, overwrite):
     return src, out, sorted(f for f in src.iterdir() if f.is_file() and not f.name.startswith('.'))
 
 def _clear_previous(out):
-    "Remove what an earlier run wrote to `out` (and nothing else), so no stale face survives an overwrite"
-    for f in out.glob('*.png'): f.unlink()
+    "Remove what an earlier run of prepare wrote to `out`, as its prepare.csv lists it, and nothing else the user keeps there"
+    listed = out/'prepare.csv'
+    if listed.exists():
+        with open(listed, newline='') as f:
+            for row in csv.DictReader(f):
+                # only plain file names: a doctored CSV must not reach outside the folder
+                if row.get('output') and Path(row['output']).name == row['output']: (out/row['output']).unlink(missing_ok=True)
     for name in ('prepare.csv', 'prepare.json'): (out/name).unlink(missing_ok=True)
     shutil.rmtree(out/'sheets', ignore_errors=True)
 
