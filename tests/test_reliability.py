@@ -285,6 +285,7 @@ def test_twenty_kills_lose_at_most_one_interval_each(tmp_path):
         after = load_run(out, critic=False).epoch
         lost.append(len(read_log(out)) - after)
         assert after >= before
+    print(f'{kills} kills, checkpoints read after each: all good; epochs logged beyond the newest checkpoint at each kill: {lost}')
     assert kills == 20 and max(lost) <= 1, lost
     p = subprocess.run([*TRAIN, *map(str, args[:2]), '--resume', '--epochs', str(load_run(out).epoch + 1), *map(str, args[6:])],
                        cwd=ROOT, env=env, capture_output=True, text=True)

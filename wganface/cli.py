@@ -84,6 +84,7 @@ COMMANDS = {
     'demo': Command('wganface.train:demo', 'Train briefly on the built-in faces and write a sample grid'),
     'evaluate': Command('wganface.evaluate:evaluate', 'Evaluate a run: memorisation, diversity, SWD, real-vs-fake (KID/FID with local Inception weights)',
                         ('run',), show=_show_evaluation),
+    'app': Command('wganface.app:serve', 'Serve a page of sliders over a trained face (Streamlit, on 127.0.0.1)', ('run',)),
     'prepare': Command('wganface.prepare:prepare_cli', 'Find, level and crop the face in every photo of a folder, ready for training',
                        ('src', 'out')),
     'explore': {

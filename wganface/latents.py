@@ -16,9 +16,9 @@ from .core import check_at_least, check_choice
 
 # %% auto #0
 __all__ = ['NOISE_KINDS', 'EASINGS', 'INTERPOLATIONS', 'default_nz', 'check_noise', 'check_nz', 'sample_noise', 'parse_dims',
-           'parse_seeds', 'parse_floats', 'noise_range', 'typical_norm', 'truncate', 'renormalise', 'ease', 'lerp',
-           'slerp', 'sweep_latents', 'extremes_latents', 'walk_latents', 'circle_loop', 'spline_loop', 'breathe_loop',
-           'seed_latents', 'load_latents']
+           'parse_seeds', 'parse_floats', 'noise_range', 'typical_norm', 'truncate', 'span_part', 'renormalise',
+           'to_typical', 'ease', 'lerp', 'slerp', 'sweep_latents', 'extremes_latents', 'walk_latents', 'circle_loop',
+           'spline_loop', 'breathe_loop', 'seed_latents', 'load_latents']
 
 # %% ../nbs/12_latents.ipynb #c006
 NOISE_KINDS = ('normal', 'uniform')
@@ -139,20 +139,40 @@ def truncate(z, # latents (N,nz) or (nz,)
     return z * psi if psi != 1 else z
 
 # %% ../nbs/12_latents.ipynb #c018
+def span_part(z, # latents (N,nz)
+              along, # directions (K,nz), of any lengths, possibly overlapping
+             )->torch.Tensor: # (N,nz)
+    "The part of each row of `z` that lies in the span of the rows of `along`"
+    a = torch.as_tensor(along, dtype=torch.float64).reshape(-1, z.shape[-1])
+    u, s, _ = torch.linalg.svd(a.T, full_matrices=False)
+    q = u[:, s > 1e-6 * s.max().clamp_min(1e-30)]  # an orthonormal basis of the span, whatever the rows' lengths and overlaps
+    return ((z.double() @ q) @ q.T).to(z.dtype)
+
 def renormalise(z, # latents (N,nz) or (nz,)
                 noise:str='normal', # whose typical norm to use
                 keep=None, # one dim per row to hold at its value, e.g. the swept dim (None: scale every value)
+                along=None, # directions (K,nz) whose part of every latent is held, e.g. an edit's directions (None: none)
                )->torch.Tensor: # latents with the typical norm; an all-zero latent (the mean) stays as it is
-    "Rescale latents to the typical norm of `noise`, optionally holding one dim per row fixed and rescaling the rest."
+    "Rescale latents to the typical norm of `noise`, optionally holding one dim per row, or the part along some directions, fixed and rescaling the rest."
     z = torch.as_tensor(z, dtype=torch.float32)
-    mask = torch.zeros_like(z, dtype=torch.bool) if keep is None else F.one_hot(torch.as_tensor(keep), z.shape[-1]).bool()
-    fixed = z * mask
+    if along is not None: fixed = span_part(z, along)
+    else:
+        mask = torch.zeros_like(z, dtype=torch.bool) if keep is None else F.one_hot(torch.as_tensor(keep), z.shape[-1]).bool()
+        fixed = z * mask
     rest = z - fixed
     n = rest.norm(dim=-1, keepdim=True)
     want = (typical_norm(z.shape[-1], noise) ** 2 - fixed.pow(2).sum(-1, keepdim=True)).clamp_min(0).sqrt()
     return torch.where(n > 0, fixed + rest * (want / n.clamp_min(1e-12)), z)
 
 # %% ../nbs/12_latents.ipynb #c021
+def to_typical(z, # latents (N,nz) or (nz,)
+               noise:str='normal', # the noise they should look like
+              )->torch.Tensor: # latents of the same shape, on the typical set
+    "Latents moved onto the noise's typical set: rescaled to its typical norm, and for uniform noise clipped to [-1, 1]"
+    z = renormalise(z, noise)
+    return z if noise == 'normal' else z.clamp(-1, 1)
+
+# %% ../nbs/12_latents.ipynb #c024
 EASINGS = dict(linear=lambda t: t, smooth=lambda t: t * t * (3 - 2 * t), sine=lambda t: (1 - torch.cos(math.pi * t)) / 2)
 
 def ease(t, # times in [0,1]
@@ -162,7 +182,7 @@ def ease(t, # times in [0,1]
     if kind not in EASINGS: raise ValueError(f"easing must be one of {', '.join(EASINGS)}, got {kind!r}")
     return EASINGS[kind](torch.as_tensor(t, dtype=torch.float64))
 
-# %% ../nbs/12_latents.ipynb #c023
+# %% ../nbs/12_latents.ipynb #c026
 _EPS = 1e-12
 
 def _interp_args(a, b, t):
@@ -185,10 +205,7 @@ def _perpendicular(u):
     n = p.norm(dim=-1, keepdim=True)
     return torch.where(n > 1e-9, p / n.clamp_min(_EPS), torch.zeros_like(p))
 
-def slerp(a, # start latent(s) (...,nz)
-          b, # end latent(s) (...,nz)
-          t, # a time in [0,1], or a 1-D tensor of times (one output row each)
-         )->torch.Tensor: # (len(t),nz) for 1-D t and one pair of latents
+def slerp(a, b, t)->torch.Tensor: # arguments and result as for `lerp`
     "Spherical interpolation: direction along the great circle, norm linear between the endpoints' norms; exact at both ends."
     a, b, t, dtype = _interp_args(a, b, t)
     na, nb = a.norm(dim=-1, keepdim=True), b.norm(dim=-1, keepdim=True)
@@ -209,7 +226,7 @@ def slerp(a, # start latent(s) (...,nz)
 
 INTERPOLATIONS = dict(slerp=slerp, lerp=lerp)
 
-# %% ../nbs/12_latents.ipynb #c026
+# %% ../nbs/12_latents.ipynb #c029
 def sweep_latents(base, # the latent (nz,) that the other dims keep
                   dims:list, # dims to sweep, in order
                   values, # values each dim takes, in order
@@ -220,7 +237,7 @@ def sweep_latents(base, # the latent (nz,) that the other dims keep
     z[torch.arange(len(z)), torch.tensor(dims).repeat_interleave(len(values))] = values.repeat(len(dims))
     return z
 
-# %% ../nbs/12_latents.ipynb #c028
+# %% ../nbs/12_latents.ipynb #c031
 def extremes_latents(nz:int, # latent dims
                      dims:list, # dims to flip, in order
                      start:float=-1., # the extreme every dim starts at
@@ -234,7 +251,7 @@ def extremes_latents(nz:int, # latent dims
         z[k, d] = end
     return z
 
-# %% ../nbs/12_latents.ipynb #c030
+# %% ../nbs/12_latents.ipynb #c033
 def walk_latents(points, # latents (K,nz) to pass through, K >= 2
                  n_frames:int=32, # frames per segment
                  interp:str='slerp', # 'slerp' (great circles) or 'lerp' (straight lines)
@@ -251,7 +268,7 @@ def walk_latents(points, # latents (K,nz) to pass through, K >= 2
     segs = [INTERPOLATIONS[interp](pts[i], pts[i + 1], t) for i in range(len(pts) - 1)]
     return torch.cat(segs + ([] if closed else [pts[-1:]]))
 
-# %% ../nbs/12_latents.ipynb #c033
+# %% ../nbs/12_latents.ipynb #c036
 def circle_loop(a, # the latent (nz,) the loop starts at
                 b, # a latent (nz,) giving the circle's direction (the loop passes through its direction, at a's norm)
                 n_frames:int=96, # frames in one turn
@@ -291,7 +308,7 @@ def breathe_loop(base, # the face's latent (nz,)
     theta = (2 * math.pi * torch.arange(n_frames, dtype=torch.float64) / n_frames)[:, None]
     return (base + amplitude * torch.sin(freq * theta + phase)).float()
 
-# %% ../nbs/12_latents.ipynb #c036
+# %% ../nbs/12_latents.ipynb #c039
 def seed_latents(seeds:list, # one face per seed
                  nz:int, # latent dims
                  noise:str='normal', # 'normal' or 'uniform'
