@@ -157,7 +157,9 @@ def test_an_output_folder_with_files_is_refused_unless_overwrite(photos, tmp_pat
     with pytest.raises(FileExistsError, match='already has files'): prepare_faces(small, out, progress=False)
     assert (out/'stale.png').read_bytes() == b'old face'
     res = prepare_faces(small, out, overwrite=True, progress=False)
-    assert sorted(p.name for p in out.iterdir()) == ['astronaut.png', 'prepare.csv', 'prepare.json', 'sheets']
+    # --overwrite replaces what an earlier prepare wrote (listed in its prepare.csv); a file it never wrote stays
+    assert sorted(p.name for p in out.iterdir()) == ['astronaut.png', 'prepare.csv', 'prepare.json', 'sheets', 'stale.png']
+    assert (out/'stale.png').read_bytes() == b'old face'
     assert res.rejected_sheets == [] and len(res.faces) == 1
     with pytest.raises(ValueError, match='is the source folder'): prepare_faces(small, small, overwrite=True, progress=False)
     with pytest.raises(FileNotFoundError, match='does not exist'): prepare_faces(tmp_path/'nope', tmp_path/'o', progress=False)

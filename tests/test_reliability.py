@@ -276,10 +276,13 @@ def test_twenty_kills_lose_at_most_one_interval_each(tmp_path):
     kills, lost = 0, []
     for i in range(20):
         before = load_run(out, critic=False).epoch if list_checkpoints(out) else 0
-        p = subprocess.Popen([sys.executable, slow_saves, 'train', *map(str, args), *(['--resume'] if i else [])], cwd=ROOT, env=env,
+        again = ['--resume'] if list_checkpoints(out) else ['--overwrite'] if out.exists() else []
+        p = subprocess.Popen([sys.executable, slow_saves, 'train', *map(str, args), *again], cwd=ROOT, env=env,
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        time.sleep(8 + rng.uniform(0, 4))  # start-up (imports) takes several seconds on 2 cores
-        logged = len(read_log(out))
+        logged, t = len(read_log(out)), time.time()
+        while len(read_log(out)) == logged and p.poll() is None and time.time() - t < 180: time.sleep(0.1)  # training is under way
+        time.sleep(rng.uniform(0, 2.5))  # then anywhere in an epoch or a checkpoint write (each takes 0.3 s more here)
+        assert p.poll() is None, p.stderr.read()
         p.send_signal(signal.SIGKILL); p.wait(); kills += 1
         for f in list_checkpoints(out): load_checkpoint(f)  # never corrupt
         after = load_run(out, critic=False).epoch
