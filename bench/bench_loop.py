@@ -8,10 +8,11 @@ options override them. Measured for the same number of steps, alternating, best 
   wganface              `train()` itself (tensor batches on the device, fastai's Learner and callbacks, run folder)
   wganface, DataBlock   the same learner fed by fastai's per-item DataBlock pipeline (`face_dls(in_memory=False)`)
 
-    python bench/bench_loop.py                                  # train()'s defaults, 2 threads
+    taskset -c 1 python bench/bench_loop.py                     # train()'s defaults, 1 thread, on a core of its own
     python bench/bench_loop.py --n-features 64 --bs 64 --penalty clip --opt rmsprop --lr 2e-4 --n-crit 5 --ema 0
+    python bench/bench_loop.py --profile                        # where one epoch of train() spends its time (cProfile)
 """
-import argparse, copy, inspect, tempfile, time, warnings
+import argparse, copy, cProfile, inspect, pstats, tempfile, time, warnings
 from functools import partial
 from pathlib import Path
 import torch
@@ -91,7 +92,17 @@ def train_loop(seed, a):
     return clock.seconds
 
 
-RECIPE = ('bs', 'n_features', 'n_crit', 'lr', 'opt', 'penalty', 'penalty_weight', 'penalty_every', 'clip', 'ema')
+RECIPE = ('bs', 'n_features', 'upsample', 'n_crit', 'lr', 'opt', 'penalty', 'penalty_weight', 'penalty_every', 'clip', 'ema')
+
+
+def profile(a, top:int=25):
+    "cProfile of one epoch of `train()` after a warm-up epoch: the functions that take the most time of their own"
+    train_loop(0, argparse.Namespace(**{**vars(a), 'steps': 20}))
+    pr = cProfile.Profile()
+    pr.enable()
+    train_loop(0, a)
+    pr.disable()
+    pstats.Stats(pr).sort_stats('tottime').print_stats(top)
 
 
 def main():
@@ -101,6 +112,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0], epilog=__doc__.split('\n\n', 1)[1],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--n-features', type=int, default=d['n_features'])
+    p.add_argument('--upsample', default=d['upsample'], choices=['transposed', 'nearest', 'bilinear'])
     p.add_argument('--bs', type=int, default=d['bs'])
     p.add_argument('--n-crit', type=int, default=d['n_crit'])
     p.add_argument('--lr', type=float, default=d['lr'])
@@ -111,19 +123,21 @@ def main():
     p.add_argument('--clip', type=float, default=d['clip'])
     p.add_argument('--ema', type=float, default=d['ema'])
     p.add_argument('--steps', type=int, default=300, help='optimiser steps per measurement (critic + generator)')
-    p.add_argument('--threads', type=int, default=2)
+    p.add_argument('--threads', type=int, default=1)
     p.add_argument('--repeats', type=int, default=2, help='measurements of each loop, alternating')
+    p.add_argument('--profile', action='store_true', help="profile one epoch of train() instead, and print where the time goes")
     a = p.parse_args()
     if a.penalty_weight is None: a.penalty_weight = default_penalty_weight(a.penalty)
     a.nz = 200
     warnings.simplefilter('ignore')
     torch.set_num_threads(a.threads)
+    if a.profile: return profile(a)
     from wganface.data import face_dls, faces_to_tensor, load_face_folder
     from wganface.faces import builtin_faces_path
     from wganface.models import face_generator, face_critic
     imgs = faces_to_tensor(load_face_folder(builtin_faces_path())[0])
     norm = 'batch' if a.penalty == 'clip' else 'none'
-    make = lambda: (face_generator(64, nz=a.nz, n_features=a.n_features), face_critic(64, n_features=a.n_features, norm=norm))
+    make = lambda: (face_generator(64, nz=a.nz, n_features=a.n_features, upsample=a.upsample), face_critic(64, n_features=a.n_features, norm=norm))
     dls = {k: face_dls(bs=a.bs, nz=a.nz, steps_per_epoch=a.steps, device='cpu', in_memory=k) for k in (True, False)}
     results = {'plain PyTorch': [], 'wganface learner': [], 'wganface train()': [], 'wganface, DataBlock': []}
     for r in range(a.repeats):
@@ -134,7 +148,9 @@ def main():
         results['wganface train()'].append(train_loop(r, a))
         set_seed(r); g, c = make()
         results['wganface, DataBlock'].append(fastai_learner_loop(dls[False], g, c, a))
-    print(f"recipe: {', '.join(f'{k}={getattr(a, k)}' for k in RECIPE)}; {a.steps} steps, {a.threads} threads, best of {a.repeats}")
+    import os
+    print(f"recipe: {', '.join(f'{k}={getattr(a, k)}' for k in RECIPE)}; {a.steps} steps, {a.threads} threads, best of {a.repeats}; "
+          f"cores {sorted(os.sched_getaffinity(0))}, load average {os.getloadavg()[0]:.2f}")
     best = {k: min(v) for k, v in results.items()}
     for k, s in best.items():
         print(f"{k:<22} {s:7.1f} s  {a.steps * a.bs / s:7.1f} images/s  {best['plain PyTorch'] / s:5.0%} of plain")

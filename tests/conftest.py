@@ -44,3 +44,19 @@ def cli(*args):
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
         code = main([str(a) for a in args])
     return code, out.getvalue()
+
+@pytest.fixture(scope='session')
+def lfw_folders(tmp_path_factory):
+    "(train, holdout) folders of real photos: the benchmark's set from `bench/make_real_faces.py` (needs scikit-image)"
+    pytest.importorskip('skimage')
+    import importlib.util
+    from pathlib import Path
+    spec = importlib.util.spec_from_file_location('make_real_faces', Path(__file__).parent.parent/'bench'/'make_real_faces.py')
+    mod = importlib.util.module_from_spec(spec); spec.loader.exec_module(mod)
+    return mod.write_real_faces(tmp_path_factory.mktemp('lfw'))
+
+@pytest.fixture(scope='session')
+def lfw_faces(lfw_folders):
+    "(train, holdout) tensors in [-1, 1] of the real-photo set at 64x64: 42 and 58 faces"
+    from wganface.metrics import load_real_faces
+    return tuple(load_real_faces(f, 64) for f in lfw_folders)

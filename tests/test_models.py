@@ -32,3 +32,19 @@ def test_default_width_is_fastais():
                                       (lambda: face_generator(leak=-1), 'leak=-1')])
 def test_bad_options(make, msg):
     with pytest.raises(ValueError, match=msg): make()
+
+
+@pytest.mark.parametrize('upsample', ['nearest', 'bilinear'])
+def test_resize_upsampling_keeps_fastais_layout_without_its_checkerboard(upsample):
+    "A resize then a 3x3 convolution per doubling: the same widths, no pixel-to-pixel alternation before any training"
+    torch.manual_seed(0)
+    fastai_g, resize_g = face_generator(32, nz=10, n_features=8).eval(), face_generator(32, nz=10, n_features=8, upsample=upsample).eval()
+    z = torch.randn(16, 10, generator=torch.Generator().manual_seed(0))
+    def alternating(g):
+        with torch.no_grad(): y = g(z)
+        p = torch.fft.fft2(y - y.mean((-2, -1), keepdim=True)).abs().pow(2).mean((0, 1))
+        return float((p[16, :].sum() + p[:, 16].sum() - p[16, 16]) / p.sum())
+    assert alternating(fastai_g) > 0.2 and alternating(resize_g) < 0.01
+    widths = lambda g: [m.out_channels for m in g.modules() if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))]
+    assert widths(resize_g) == widths(fastai_g)
+    assert sum(isinstance(m, nn.Upsample) and m.mode == upsample for m in resize_g.modules()) == 3

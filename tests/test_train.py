@@ -182,3 +182,20 @@ def test_mixed_precision_on_cuda(tmp_path, precision):
     learn = quiet_train(out=tmp_path/precision, precision=precision, device='cuda', penalty='gp', opt='adam')
     assert next(learn.model.generator.parameters()).is_cuda
     assert torch.isfinite(sample_faces(load_generator(tmp_path/precision, device='cuda'), n=4)).all()
+
+
+def test_upsample_option_trains_resumes_and_rebuilds(tmp_path):
+    "`upsample` is part of the recipe: in options.json and the checkpoint, rebuilt by `load_run`, fixed on resume"
+    from torch import nn
+    quiet_train(out=tmp_path/'run', epochs=1, upsample='bilinear')
+    assert json.loads((tmp_path/'run'/'options.json').read_text())['upsample'] == 'bilinear'
+    assert any(isinstance(m, nn.Upsample) for m in load_run(tmp_path/'run', device='cpu').generator.modules())
+    quiet_train(out=tmp_path/'run', epochs=2, resume=True)
+    with pytest.raises(ValueError, match='upsample'): quiet_train(out=tmp_path/'run', epochs=3, resume=True, upsample='nearest')
+
+
+def test_cpu_clock_budget_counts_this_process_cpu_time(tmp_path):
+    import time
+    t = time.process_time()
+    learn = quiet_train(out=tmp_path/'run', minutes=0.01, clock='cpu', steps_per_epoch=10_000)
+    assert learn.time_budget.expired and learn.time_budget.clock == 'cpu' and time.process_time() - t >= 0.6

@@ -11,9 +11,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['make_folder', 'check_writable', 'atomic_write', 'write_text', 'json_safe', 'read_jsonl', 'append_jsonl',
-           'write_jsonl', 'check_at_least', 'check_finite', 'check_size', 'check_choice', 'resolve_device',
-           'available_memory', 'check_memory']
+__all__ = ['CLOCKS', 'THREADS', 'make_folder', 'check_writable', 'atomic_write', 'write_text', 'json_safe', 'read_jsonl',
+           'append_jsonl', 'write_jsonl', 'check_at_least', 'check_finite', 'check_size', 'check_choice',
+           'resolve_device', 'available_memory', 'check_memory', 'clock_seconds', 'idle_cores', 'resolve_threads',
+           'set_threads']
 
 # %% ../nbs/00_core.ipynb #c006
 def make_folder(folder) -> Path:
@@ -156,3 +157,58 @@ def check_memory(needed:float, # bytes the work needs, estimated
     if needed > share * have:
         raise MemoryError(f"{what} needs about {needed / 2**30:.1f} GB but only {have / 2**30:.1f} GB "
                           f"{'of GPU memory' if device is not None and str(device).startswith('cuda') else 'of memory'} is free: {hint}")
+
+# %% ../nbs/00_core.ipynb #c021
+import time
+
+CLOCKS = ('wall', 'cpu')
+
+def clock_seconds(clock:str='wall') -> float:
+    "Seconds on `clock`: 'wall' (a monotonic wall clock) or 'cpu' (this process's CPU time, every thread counted)"
+    check_choice(clock, 'clock', CLOCKS)
+    return time.perf_counter() if clock == 'wall' else time.process_time()
+
+def _cpu_times() -> dict:
+    "Per-CPU (busy, total) jiffies from /proc/stat; empty where there is none"
+    try: lines = Path('/proc/stat').read_text().splitlines()
+    except OSError: return {}
+    out = {}
+    for l in lines:
+        name, *v = l.split()
+        if name.startswith('cpu') and name != 'cpu':
+            v = [int(x) for x in v]
+            out[int(name[3:])] = (sum(v) - v[3] - (v[4] if len(v) > 4 else 0), sum(v))  # idle and iowait are not busy
+    return out
+
+def idle_cores(interval:float=0.25) -> float:
+    "How many of this process's cores were idle over the next `interval` seconds (from the load average without /proc/stat)"
+    mine = os.sched_getaffinity(0) if hasattr(os, 'sched_getaffinity') else set(range(os.cpu_count() or 1))
+    a = _cpu_times()
+    if not a:
+        try: return max(0., len(mine) - os.getloadavg()[0])
+        except (OSError, AttributeError): return float(len(mine))
+    time.sleep(interval)
+    b = _cpu_times()
+    return sum(1 - (b[c][0] - a[c][0]) / max(1, b[c][1] - a[c][1]) for c in mine if c in a and c in b)
+
+_TORCH_DEFAULT_THREADS = []  # torch's own count, read before wganface first changes it
+THREADS = dict(n=None, auto=False)  # what `set_threads` last did
+
+def resolve_threads(threads:int|None=None, # a number of threads, or None to choose from the idle cores
+                   ) -> int:
+    "The number of torch threads to use: `threads`, or the cores idle right now (at most torch's default, at least 1)"
+    if threads is not None:
+        check_at_least(threads, 'threads', hint='1 is safest when other programs are busy')
+        return int(threads)
+    import torch
+    if not _TORCH_DEFAULT_THREADS: _TORCH_DEFAULT_THREADS.append(torch.get_num_threads())
+    return max(1, min(_TORCH_DEFAULT_THREADS[0], int(idle_cores() + 0.25)))
+
+def set_threads(threads:int|None=None, # a number of threads, or None to choose from the idle cores
+               ) -> int:
+    "Set torch's thread count (`resolve_threads`) and remember whether it was chosen or given; returns it"
+    import torch
+    n = resolve_threads(threads)
+    torch.set_num_threads(n)
+    THREADS.update(n=n, auto=threads is None)
+    return n

@@ -25,13 +25,15 @@ from .gan import GeneratorEMA, StepSwitcher
 from .runs import RUN_FILES, Run, as_run
 from .metrics import builtin_holdout, diversity, load_real_faces, memorisation
 from .swd import swd
+from .spectrum import checkerboard
 from .inception import INCEPTION_ENV, extract_features, inception_file, kid_fid, load_inception
 from .realness import classifier_test, critic_test
 from .report import nearest_grid, report_html, report_summary
 
 # %% auto #0
-__all__ = ['INCEPTION_NOTE', 'INCEPTION_SKIPPED', 'REPORT_FILES', 'RealSets', 'real_sets', 'run_tests', 'write_report',
-           'evaluate', 'read_metrics', 'write_metric', 'plot_metrics', 'EvalCallback']
+__all__ = ['INCEPTION_NOTE', 'INCEPTION_SKIPPED', 'FLOORS', 'REPORT_FILES', 'RealSets', 'real_sets', 'swd_verdict',
+           'texture_figures', 'floor_pair', 'texture_tests', 'run_tests', 'write_report', 'evaluate', 'read_metrics',
+           'write_metric', 'plot_metrics', 'EvalCallback']
 
 # %% ../nbs/60_evaluate.ipynb #c006
 class RealSets(NamedTuple):
@@ -114,6 +116,41 @@ def _realness_tests(critic:nn.Module|None, fakes:torch.Tensor, sets:RealSets, cl
     else: res['classifier'] = dict(skipped='classifier_epochs=0')
     return res
 
+FLOORS = dict(holdout_vs_real='held-out real faces against the training faces', real_halves='two halves of the training faces')
+
+def swd_verdict(ratio:float) -> str:
+    "The joint SWD over its real-vs-real floor, in words"
+    if ratio <= 1.2: return 'at the real-vs-real floor: local texture like real faces'
+    if ratio <= 2: return 'within twice the real-vs-real floor'
+    return 'far above the real-vs-real floor: local texture unlike real faces (the checkerboard figure says whether grainy or blurred)'
+
+def texture_figures(
+    a:torch.Tensor, # Faces to judge (generated, or real ones for a floor)
+    b:torch.Tensor, # The real faces they are compared with
+    seed:int=0, # Seed of the patch positions and directions
+    per_image:int=128, # SWD neighbourhoods per face per level
+) -> dict:
+    "ProGAN's SWD and the joint SWD (x 1000, per level and 'mean'), and the checkerboard figure, of `a` against `b`"
+    return dict(swd=swd(a, b, per_image, seed=seed), swd_joint=swd(a, b, per_image, seed=seed, norm='joint'),
+                checkerboard=checkerboard(a, b)['ratio'])
+
+def floor_pair(train:torch.Tensor, holdout:torch.Tensor|None) -> tuple:
+    "(name, faces, real faces) of the real-vs-real floor: held-out faces against the training faces, else two halves"
+    return ('holdout_vs_real', holdout, train) if holdout is not None else ('real_halves', train[::2], train[1::2])
+
+def texture_tests(fakes:torch.Tensor, train:torch.Tensor, holdout:torch.Tensor|None, seed:int=0) -> dict:
+    "The report's SWD (ProGAN's and joint) and checkerboard sections, each beside the real-vs-real floor"
+    pairs = dict(fake_vs_real=(fakes, train), real_halves=(train[::2], train[1::2]))
+    if holdout is not None: pairs['holdout_vs_real'] = (holdout, train)
+    floor = floor_pair(train, holdout)[0]
+    figs = {k: texture_figures(a, b, seed) for k, (a, b) in pairs.items()}
+    ratio = figs['fake_vs_real']['swd_joint']['mean'] / figs[floor]['swd_joint']['mean']
+    cb = checkerboard(fakes, train)
+    return dict(swd={k: f['swd'] for k, f in figs.items()}, swd_joint={k: f['swd_joint'] for k, f in figs.items()},
+                floor=dict(of=floor, desc=FLOORS[floor], swd=figs[floor]['swd']['mean'], swd_joint=figs[floor]['swd_joint']['mean'],
+                           joint_ratio=round(ratio, 3), verdict=swd_verdict(ratio)),
+                checkerboard={**cb, 'floor': figs[floor]['checkerboard']})
+
 def run_tests(
     r:Run, # The run to evaluate (with its critic, or None)
     sets:RealSets, # The real faces, from `real_sets`
@@ -129,9 +166,7 @@ def run_tests(
     res = dict(meta=_meta(r, n, seed, sets))
     res['memorisation'] = timer('memorisation', memorisation, fakes, train, held, r.critic, flip=flip)
     res['diversity'] = timer('diversity', diversity, fakes, train, seed=seed)
-    pairs = dict(fake_vs_real=(fakes, train), real_halves=(train[::2], train[1::2]))
-    if held is not None: pairs['holdout_vs_real'] = (held, train)
-    res['swd'] = timer('swd', lambda: {k: swd(a, b, seed=seed) for k, (a, b) in pairs.items()})
+    res.update(timer('swd', texture_tests, fakes, train, held, seed))
     res['inception'] = (dict(skipped=INCEPTION_SKIPPED) if extractor is None else
                         timer('inception', _inception_test, extractor, fakes, train, seed))
     res['realness'] = _realness_tests(r.critic, fakes, sets, classifier_epochs, seed, timer)
@@ -212,20 +247,27 @@ def write_metric(run_dir, rec:dict):
     write_jsonl(Path(run_dir)/RUN_FILES['metrics'], keep + [rec])
 
 def plot_metrics(run_dir):
-    "Write `metrics.png`: SWD, MS-SSIM, data-copying z and coverage over the epochs of `metrics.jsonl`"
+    "Write `metrics.png`: SWD, checkerboard, MS-SSIM, data-copying z, nearest-neighbour ratio and coverage over the epochs"
     recs = read_metrics(run_dir)
     if not recs: return None
     ep = [r['epoch'] for r in recs]
-    col = lambda k: [math.nan if r[k] is None else r[k] for r in recs]  # a NaN was written as null
-    fig = new_figure((9, 6))
-    axs = fig.subplots(2, 2, sharex=True)
+    col = lambda k: [math.nan if r.get(k) is None else r[k] for r in recs]  # a NaN was written as null; older lines lack newer keys
+    last = recs[-1]
+    fig = new_figure((13, 6))
+    axs = fig.subplots(2, 3, sharex=True)
     ax = axs[0, 0]
-    ax.plot(ep, col('swd'), marker='.', label='generated vs real')
-    ax.axhline(recs[-1]['swd_real_floor'], color='grey', ls='--', label='real vs real')
-    ax.set_title('SWD x 1000 (lower is better)'); ax.legend()
+    for k, lbl, c in (('swd', "ProGAN's", 'C0'), ('swd_joint', 'joint', 'C1')):
+        ax.plot(ep, col(k), marker='.', color=c, label=f'{lbl}: generated vs real')
+        if last.get(k + '_floor', last.get('swd_real_floor') if k == 'swd' else None) is not None:
+            ax.axhline(last.get(k + '_floor', last.get('swd_real_floor')), color=c, ls='--', lw=1, label=f'{lbl}: real vs real')
+    ax.set_title('SWD x 1000 (lower is better)'); ax.legend(fontsize=7)
     ax = axs[0, 1]
+    ax.plot(ep, col('checkerboard'), marker='.')
+    ax.axhline(1, color='grey', ls='--')
+    ax.set_title('checkerboard figure (1: no texture added)')
+    ax = axs[0, 2]
     ax.plot(ep, col('msssim_fake'), marker='.', label='generated')
-    ax.axhline(recs[-1]['msssim_real'], color='grey', ls='--', label='real')
+    ax.axhline(last['msssim_real'], color='grey', ls='--', label='real')
     ax.set_title('MS-SSIM of pairs (higher: less varied)'); ax.legend()
     ax = axs[1, 0]
     ax.plot(ep, col('copy_z_pixel'), marker='.', label='pixels')
@@ -233,6 +275,10 @@ def plot_metrics(run_dir):
     ax.axhspan(-3, 3, color='grey', alpha=0.2)
     ax.set_title('data-copying z (below -3: copying)'); ax.legend(); ax.set_xlabel('epoch')
     ax = axs[1, 1]
+    ax.plot(ep, col('nn_ratio'), marker='.')
+    ax.axhline(1, color='grey', ls='--')
+    ax.set_title('nearest-training-face distance, fake / real (< 1: leaning on them)', fontsize=9); ax.set_xlabel('epoch')
+    ax = axs[1, 2]
     ax.plot(ep, col('coverage'), marker='.')
     ax.set_ylim(0, 1.05); ax.set_title('training faces that are some fake\'s nearest'); ax.set_xlabel('epoch')
     fig.tight_layout()
@@ -269,7 +315,8 @@ class EvalCallback(Callback):
         sets = real_sets(real, self.holdout, size)
         self.reals, self.held = sets.train, sets.holdout
         self.z = sample_noise(self.n, nz, noise, seed=self.seed)
-        self.floor = swd(self.reals[::2], self.reals[1::2], seed=self.seed)['mean']
+        name, a, b = floor_pair(self.reals, self.held)
+        self.floor = dict(floor=name, **texture_figures(a, b, self.seed, per_image=64))
         self.trained = False
 
     def before_train(self): self.trained = True
@@ -291,8 +338,12 @@ class EvalCallback(Callback):
         fakes = sample_faces(ema.ema if ema is not None and ema.ema is not None else self.learn.model.generator, z=self.z)
         mem = memorisation(fakes, self.reals, self.held)
         div = diversity(fakes, self.reals, n_pairs=200, seed=self.seed)
-        s = swd(fakes, self.reals, per_image=64, seed=self.seed)
-        return dict(epoch=epoch, steps=sw.steps if sw is not None else None, ema=ema is not None, swd=s['mean'], swd_levels=s,
-                    swd_real_floor=self.floor, msssim_fake=div['msssim_fake'], msssim_real=div['msssim_real'],
-                    near_duplicates=div['near_duplicates'], copy_z_pixel=mem['pixel']['z'], copy_z_hog=mem['hog']['z'],
-                    coverage=mem['pixel']['coverage'], n=self.n, seconds=round(time.perf_counter() - t, 2))
+        tex, fl = texture_figures(fakes, self.reals, self.seed, per_image=64), self.floor
+        return dict(epoch=epoch, steps=sw.steps if sw is not None else None, ema=ema is not None,
+                    swd=tex['swd']['mean'], swd_levels=tex['swd'], swd_real_floor=fl['swd']['mean'],
+                    swd_joint=tex['swd_joint']['mean'], swd_joint_levels=tex['swd_joint'], swd_joint_floor=fl['swd_joint']['mean'],
+                    checkerboard=tex['checkerboard'], checkerboard_floor=fl['checkerboard'], floor=fl['floor'],
+                    msssim_fake=div['msssim_fake'], msssim_real=div['msssim_real'], near_duplicates=div['near_duplicates'],
+                    copy_z_pixel=mem['pixel']['z'], copy_z_hog=mem['hog']['z'], coverage=mem['pixel']['coverage'],
+                    nn_ratio=round(mem['pixel']['fake_nn_median'] / mem['pixel']['real_nn_median'], 4),
+                    n=self.n, seconds=round(time.perf_counter() - t, 2))

@@ -15,12 +15,12 @@ from fastai.callback.core import Callback, CancelValidException, CancelTrainExce
 from fastai.optimizer import RMSProp
 from fastai.torch_core import params
 from fastai.vision.gan import GANLearner, GANTrainer
-from .core import check_at_least, check_finite
+from .core import CLOCKS, check_at_least, check_choice, check_finite, clock_seconds
 from .distrib import any_rank
 
 # %% auto #0
 __all__ = ['StepSwitcher', 'FrozenGradGuard', 'NoValidation', 'all_params_splitter', 'GeneratorEMA', 'TimeBudget', 'check_optim',
-           'wgan_learner', 'Diverged', 'DivergenceGuard']
+           'wgan_learner', 'SlowTrainingWarning', 'SpeedGuard', 'Diverged', 'DivergenceGuard']
 
 # %% ../nbs/31_gan.ipynb #c005
 class StepSwitcher(Callback):
@@ -59,9 +59,10 @@ class StepSwitcher(Callback):
 class FrozenGradGuard(Callback):
     "Drop the stale gradients of the frozen network so the optimiser (momentum, weight decay) leaves it alone"
     order = 90
+    def before_fit(self): self.frozen = {True: list(self.model.critic.parameters()), False: list(self.model.generator.parameters())}
     def before_step(self):
-        for p in self.learn.model.parameters():
-            if not p.requires_grad: p.grad = None
+        # only the network this step does not train: walking the whole model's modules each step costs time
+        for p in self.frozen[self.gan_trainer.gen_mode]: p.grad = None
 
 class NoValidation(Callback):
     "Skip fastai's validation pass: a GAN has nothing to validate, and fastai's GAN trainer flips modes there"
@@ -77,21 +78,28 @@ class GeneratorEMA(Callback):
     def before_fit(self):
         if self.ema is None: self.ema = copy.deepcopy(self.model.generator).requires_grad_(False)
         self.ema.to(next(self.model.generator.parameters()).device)
+        self.pairs = [list(m.parameters()) for m in (self.ema, self.model.generator)]
+        self.buffers = [list(m.buffers()) for m in (self.ema, self.model.generator)]
     def after_step(self):
         if not self.gan_trainer.gen_mode: return
         with torch.no_grad():
-            for e, p in zip(self.ema.parameters(), self.model.generator.parameters()): e.lerp_(p, 1 - self.beta)
-            for e, b in zip(self.ema.buffers(), self.model.generator.buffers()): e.copy_(b)
+            # one call over all the weights instead of one small operation per tensor
+            torch._foreach_lerp_(self.pairs[0], self.pairs[1], 1 - self.beta)
+            for e, b in zip(*self.buffers): e.copy_(b)
 
 class TimeBudget(Callback):
-    "Stop training once `minutes` of wall-clock time have passed since `fit` began; the epoch in progress is wrapped up"
+    "Stop training once `minutes` on `clock` have passed since `fit` began; the epoch in progress is wrapped up"
     order = 100  # last: every other callback has seen the final batch and, at the end, the final epoch
-    def __init__(self, minutes:float):
+    def __init__(self,
+        minutes:float, # The budget
+        clock:str='wall', # 'wall' clock time, or 'cpu' time of this process (every thread counted)
+    ):
         if not minutes > 0: raise ValueError(f"minutes={minutes} is not supported: give a positive time budget")
-        self.seconds, self.expired = minutes * 60, False
-    def before_fit(self): self.t0, self.expired = time.perf_counter(), False
+        check_choice(clock, 'clock', CLOCKS)
+        self.seconds, self.clock, self.expired = minutes * 60, clock, False
+    def before_fit(self): self.t0, self.expired = clock_seconds(self.clock), False
     @property
-    def elapsed(self) -> float: return time.perf_counter() - self.t0
+    def elapsed(self) -> float: return clock_seconds(self.clock) - self.t0
     def after_batch(self):
         # ending the training phase (not the fit) lets `after_epoch` write the grid, log and checkpoint as usual
         # every process must stop at the same step, or the others wait forever for its gradients
@@ -128,7 +136,49 @@ def wgan_learner(
     learn.recorder.train_metrics, learn.recorder.valid_metrics = True, False
     return learn
 
-# %% ../nbs/31_gan.ipynb #c016
+# %% ../nbs/31_gan.ipynb #c015
+class SlowTrainingWarning(UserWarning):
+    "Training runs far below the speed it reached earlier in the same run"
+
+class SpeedGuard(Callback):
+    "Warn when training runs far below its own best speed (a busy CPU); with `adapt`, drop to one torch thread"
+    order = 98  # times the batch with every other callback's work in it, but before `TimeBudget` may end it
+    def __init__(self,
+        window:float=10., # Seconds of training batches per measurement
+        slow:float=0.4, # Warn below this share of the best speed so far
+        adapt:bool=False, # Go down to one thread when slow (for a thread count wganface chose, not one the user gave)
+    ):
+        check_at_least(window, 'window', 0.01); check_at_least(slow, 'slow', 0.01)
+        store_attr()
+    def before_fit(self): self.busy, self.n, self.best, self.warned, self.events = 0., 0, 0., False, []
+    def before_batch(self): self.t = time.perf_counter()
+    def after_batch(self):
+        if not self.training: return
+        self.busy += time.perf_counter() - self.t
+        self.n += 1
+        if self.busy < self.window: return
+        rate, self.busy, self.n = self.n / self.busy, 0., 0
+        if rate < self.slow * self.best: self.slowed(rate)
+        else: self.best = max(self.best, rate)
+
+    def slowed(self, rate:float):
+        "Say that training slowed down, and step down to one thread when allowed"
+        import warnings
+        threads = torch.get_num_threads()
+        self.events.append(dict(steps_per_s=round(rate, 2), best=round(self.best, 2), threads=threads))
+        msg = (f"training slowed to {rate:.1f} steps/s from the {self.best:.1f} it reached earlier: another program is "
+               f"using the CPU")
+        if self.adapt and threads > 1:
+            torch.set_num_threads(1)
+            self.best, self.warned = 0., True  # one thread has a speed of its own: measure it afresh
+            warnings.warn(msg + f", and {threads} threads wait for each other there: using 1 thread from now on "
+                          "(--threads N sets the count)", SlowTrainingWarning)
+        elif not self.warned:
+            self.warned = True
+            warnings.warn(msg + (f"; {threads} threads wait for each other on a busy CPU, try --threads 1" if threads > 1 else ''),
+                          SlowTrainingWarning)
+
+# %% ../nbs/31_gan.ipynb #c020
 class Diverged(RuntimeError):
     "Training produced a NaN or infinite loss or weights"
     def __init__(self, msg:str):

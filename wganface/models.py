@@ -12,16 +12,16 @@ from functools import partial
 import torch
 from torch import nn
 from fastcore.meta import delegates
-from fastai.layers import NormType
-from fastai.vision.gan import basic_generator, basic_critic
+from fastai.layers import ConvLayer, NormType
+from fastai.vision.gan import AddChannels, basic_generator, basic_critic
 from .core import check_at_least, check_choice, check_finite, check_memory, check_size
 from .latents import check_nz, sample_noise
 from .render import to_uint8
 
 # %% auto #0
-__all__ = ['CRITIC_NORMS', 'MODEL_KEYS', 'check_model_options', 'face_generator', 'check_norm', 'face_critic', 'build_generator',
-           'build_critic', 'build_models', 'evaluating', 'device_of', 'latent_dims', 'sample_faces', 'face_batches',
-           'estimate_memory', 'check_training_memory']
+__all__ = ['UPSAMPLES', 'CRITIC_NORMS', 'MODEL_KEYS', 'check_model_options', 'check_upsample', 'face_generator', 'check_norm',
+           'face_critic', 'build_generator', 'build_critic', 'build_models', 'evaluating', 'device_of', 'latent_dims',
+           'sample_faces', 'face_batches', 'estimate_memory', 'check_training_memory']
 
 # %% ../nbs/21_models.ipynb #c005
 def check_model_options(size:int=64, n_features:int=64, n_extra_layers:int=1, leak:float=0.2, nz:int=1):
@@ -31,6 +31,26 @@ def check_model_options(size:int=64, n_features:int=64, n_extra_layers:int=1, le
     check_at_least(n_extra_layers, 'n_extra_layers', 0)
     check_finite(leak, 'leak'); check_at_least(leak, 'leak', 0, hint='the LeakyReLU slope')
 
+UPSAMPLES = ('transposed', 'nearest', 'bilinear')
+
+def check_upsample(upsample:str):
+    "Raise a one-line error for an upsampling `face_generator` does not know"
+    check_choice(upsample, 'upsample', UPSAMPLES)
+
+def _resize_generator(out_size:int, n_channels:int, in_sz:int, n_features:int, n_extra_layers:int, mode:str, **kwargs) -> nn.Sequential:
+    "`basic_generator` layer for layer, each 4x4 stride-2 transposed convolution replaced by a `mode` resize and a 3x3 convolution"
+    cur_size, cur_ftrs = 4, n_features // 2
+    while cur_size < out_size: cur_size *= 2; cur_ftrs *= 2
+    up = lambda: nn.Upsample(scale_factor=2, mode=mode)
+    layers = [AddChannels(2), ConvLayer(in_sz, cur_ftrs, 4, 1, transpose=True, **kwargs)]  # 1x1 -> 4x4: nothing to overlap
+    cur_size = 4
+    while cur_size < out_size // 2:
+        layers += [up(), ConvLayer(cur_ftrs, cur_ftrs // 2, 3, 1, 1, **kwargs)]
+        cur_ftrs //= 2; cur_size *= 2
+    layers += [ConvLayer(cur_ftrs, cur_ftrs, 3, 1, 1, transpose=True, **kwargs) for _ in range(n_extra_layers)]
+    layers += [up(), nn.Conv2d(cur_ftrs, n_channels, 3, 1, 1, bias=False), nn.Tanh()]
+    return nn.Sequential(*layers)
+
 @delegates(basic_generator, but=['out_size', 'in_sz'])
 def face_generator(
     size:int=64, # Side of the square images produced (a power of two >= 16)
@@ -39,14 +59,16 @@ def face_generator(
     n_extra_layers:int=1, # Extra 3x3 layers at full resolution
     n_channels:int=3, # Colour channels of the output
     leak:float=0.2, # Negative slope of the LeakyReLU activations
+    upsample:str='transposed', # How each layer doubles the resolution: 'transposed' convolution (fastai's), or a 'nearest' / 'bilinear' resize then a 3x3 convolution
     **kwargs
 ) -> nn.Sequential:
     "A generator from `nz` noise values to `n_channels` x `size` x `size` images in [-1, 1]"
-    check_model_options(size, n_features, n_extra_layers, leak, nz)
+    check_model_options(size, n_features, n_extra_layers, leak, nz); check_upsample(upsample)
     kwargs.setdefault('act_cls', partial(nn.LeakyReLU, negative_slope=leak))
+    if upsample != 'transposed': return _resize_generator(size, n_channels, nz, n_features, n_extra_layers, upsample, **kwargs)
     return basic_generator(size, n_channels, in_sz=nz, n_features=n_features, n_extra_layers=n_extra_layers, **kwargs)
 
-# %% ../nbs/21_models.ipynb #c007
+# %% ../nbs/21_models.ipynb #c009
 CRITIC_NORMS = {'batch': NormType.Batch, 'instance': NormType.Instance, 'none': None}
 
 def check_norm(norm:str):
@@ -69,14 +91,15 @@ def face_critic(
     kwargs.setdefault('norm_type', CRITIC_NORMS[norm])
     return basic_critic(size, n_channels, n_features=n_features, n_extra_layers=n_extra_layers, **kwargs)
 
-# %% ../nbs/21_models.ipynb #c010
-MODEL_KEYS = ('size', 'nz', 'n_features', 'n_extra_layers', 'leak', 'critic_norm')
+# %% ../nbs/21_models.ipynb #c012
+MODEL_KEYS = ('size', 'nz', 'n_features', 'n_extra_layers', 'leak', 'critic_norm', 'upsample')
 
 def build_generator(options, # a run's options: a mapping or an object with the `MODEL_KEYS` attributes
                    ) -> nn.Sequential:
     "The generator a run's options describe (untrained)"
     o = options if isinstance(options, Mapping) else vars(options)
-    return face_generator(o['size'], nz=o['nz'], n_features=o['n_features'], n_extra_layers=o['n_extra_layers'], leak=o['leak'])
+    return face_generator(o['size'], nz=o['nz'], n_features=o['n_features'], n_extra_layers=o['n_extra_layers'], leak=o['leak'],
+                          upsample=o.get('upsample') or 'transposed')
 
 def build_critic(options, # a run's options: a mapping or an object with the `MODEL_KEYS` attributes
                 ) -> nn.Sequential:
@@ -89,17 +112,20 @@ def build_models(options) -> tuple:
     "(generator, critic) as a run's options describe them"
     return build_generator(options), build_critic(options)
 
-# %% ../nbs/21_models.ipynb #c013
+# %% ../nbs/21_models.ipynb #c015
 @contextmanager
-def evaluating(*modules):
-    "Put `modules` (None ignored) in eval mode without gradients for the block, then restore each one's mode"
+def evaluating(*modules, input_grads:bool=False):
+    "Put `modules` (None ignored) in eval mode without gradients for the block (`input_grads`: inputs still get them), then restore them"
     modules = [m for m in modules if m is not None]
     modes = [m.training for m in modules]
-    for m in modules: m.eval()
+    needs = [[p.requires_grad for p in m.parameters()] for m in modules] if input_grads else []
+    for m in modules: m.eval().requires_grad_(False) if input_grads else m.eval()
     try:
-        with torch.no_grad(): yield modules[0] if len(modules) == 1 else modules
+        with torch.enable_grad() if input_grads else torch.no_grad(): yield modules[0] if len(modules) == 1 else modules
     finally:
         for m, mode in zip(modules, modes): m.train(mode)
+        for m, need in zip(modules, needs):
+            for p, n in zip(m.parameters(), need): p.requires_grad_(n)
 
 def device_of(module:nn.Module) -> torch.device:
     "Where a network's weights are (the CPU for one without weights)"
@@ -111,7 +137,7 @@ def latent_dims(generator:nn.Module) -> int:
     if first is None: raise ValueError("cannot tell how many noise dims this generator takes: pass nz")
     return first.in_features if isinstance(first, nn.Linear) else first.in_channels
 
-# %% ../nbs/21_models.ipynb #c015
+# %% ../nbs/21_models.ipynb #c017
 def sample_faces(
     generator:nn.Module, # A generator, e.g. `load_run(...).generator` or `face_generator()`
     n:int=64, # How many faces
@@ -140,7 +166,7 @@ def face_batches(generator:nn.Module, # a generator
         with evaluating(generator): out = generator(torch.as_tensor(z, dtype=torch.float32).to(dev))
         yield to_uint8(out)
 
-# %% ../nbs/21_models.ipynb #c018
+# %% ../nbs/21_models.ipynb #c020
 def _activations(net:nn.Module, x:torch.Tensor) -> int:
     "Numbers every leaf module of `net` outputs for the (meta) input `x`"
     counts = []

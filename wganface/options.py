@@ -9,9 +9,9 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
-from .core import check_at_least, check_choice, check_finite, check_size
+from .core import CLOCKS, check_at_least, check_choice, check_finite, check_size
 from .latents import check_noise, check_nz, default_nz
-from .models import check_model_options, check_norm
+from .models import check_model_options, check_norm, check_upsample
 from .augment import parse_policy
 from .penalty import check_penalty, default_penalty_weight
 
@@ -46,6 +46,7 @@ class TrainOptions:
     penalty_every:int=4 # Apply 'gp' / 'r1' on one critic step in this many, scaled to match (lazy regularisation)
     n_features:int=16 # Model width (fastai's notebook uses 64; 16 trains far more steps per CPU-minute; 8 for tests)
     n_extra_layers:int=1 # Extra 3x3 layers in each network
+    upsample:str='transposed' # How the generator doubles its resolution: 'transposed' convolution (fastai's), or a 'nearest' / 'bilinear' resize then a 3x3 convolution (no checkerboard)
     leak:float=0.2 # LeakyReLU slope
     critic_norm:str='auto' # Critic normalisation: 'batch', 'instance' or 'none'; 'auto': batch with clipping, none with a penalty
     opt:str='adam' # Optimiser: 'adam' (without momentum, as in fastai's GAN notebook) or 'rmsprop' (the WGAN paper's)
@@ -59,6 +60,9 @@ class TrainOptions:
     precision:str='fp32' # 'fp32', or mixed precision 'bf16' / 'fp16' (CUDA only: fastai's `to_bf16` / `to_fp16`)
     channels_last:bool=False # Channels-last memory layout for both networks (can speed up convolutions, mostly on GPUs)
     eval_every:int=0 # Every this many epochs, score fixed fakes (SWD, diversity, copying) into metrics.jsonl; 0: off
+    holdout:str|None=None # Folder of real faces NOT trained on: the floor of `eval_every`'s scores; default: new renders for the built-in faces, else halves of the training faces
+    clock:str='wall' # What `minutes` counts: 'wall' clock time, or 'cpu' time of this process (fair when other programs share the CPU)
+    warm_start:int=0 # Autoencoder steps before the GAN: the generator pretrained as the decoder of a critic-shaped encoder on the faces (WAE-MMD); 0: off
 
     def __post_init__(self):
         check_at_least(self.minutes, 'minutes', 0, hint='a time budget in minutes, or 0 for none'); check_finite(self.minutes, 'minutes')
@@ -67,10 +71,12 @@ class TrainOptions:
         check_noise(self.noise)
         if self.nz is None: self.nz = default_nz(self.noise)
         check_nz(self.nz)
-        check_model_options(self.size, self.n_features, self.n_extra_layers, self.leak, self.nz)
+        check_model_options(self.size, self.n_features, self.n_extra_layers, self.leak, self.nz); check_upsample(self.upsample)
+        check_choice(self.clock, 'clock', CLOCKS)
         for name in ('steps_per_epoch', 'bs', 'n_crit', 'save_every'): check_at_least(getattr(self, name), name)
         check_at_least(self.keep, 'keep', 0, hint='0 keeps every checkpoint'); check_at_least(self.eval_every, 'eval_every', 0, hint='0: off')
         check_at_least(self.keep_fakes, 'keep_fakes', 0, hint='0 keeps every grid')
+        check_at_least(self.warm_start, 'warm_start', 0, hint='autoencoder steps before the GAN, e.g. 500; 0: off')
         check_finite(self.lr, 'lr')
         if not self.lr > 0: raise ValueError(f"lr={self.lr} is not supported: the learning rate must be positive")
         check_penalty(self.penalty, self.penalty_weight, self.penalty_every)
@@ -85,15 +91,17 @@ class TrainOptions:
         parse_policy(self.diffaug)
         check_choice(self.precision, 'precision', PRECISIONS)
         if self.data is not None: self.data = str(Path(self.data).expanduser().resolve())
+        if self.holdout is not None: self.holdout = str(Path(self.holdout).expanduser().resolve())
 
     def to_dict(self) -> dict: return dataclasses.asdict(self)
 
 # %% ../nbs/30_options.ipynb #c009
 LEGACY_DEFAULTS = dict(penalty='clip', critic_norm='batch', penalty_weight=0., penalty_every=1, opt='rmsprop', ema=0.,
-                       diffaug='', minutes=0., eval_every=0, precision='fp32', channels_last=False, flip=False, keep_fakes=0)
+                       diffaug='', minutes=0., eval_every=0, precision='fp32', channels_last=False, flip=False, keep_fakes=0,
+                       upsample='transposed', clock='wall', holdout=None)
 
 # options that only say how long, how often or on what hardware to train: a resume may give new values
-RESUMABLE = ('epochs', 'minutes', 'save_every', 'keep', 'keep_fakes', 'eval_every', 'precision', 'channels_last')
+RESUMABLE = ('epochs', 'minutes', 'clock', 'save_every', 'keep', 'keep_fakes', 'eval_every', 'holdout', 'precision', 'channels_last')
 # options a resume may change only when asked explicitly (`change='lr=1e-4'`): the networks and optimiser state still fit
 CHANGEABLE = ('lr', 'n_crit', 'penalty_weight', 'penalty_every', 'clip', 'ema', 'diffaug', 'steps_per_epoch', 'bs', 'flip')
 

@@ -26,10 +26,14 @@ def report_summary(res:dict) -> dict:
 def summary_rows(res:dict) -> list:
     "The headline of a report as (test, figure, verdict) rows: the HTML page's summary table and the CLI's printout"
     mem, div, swd_, real = res['memorisation'], res['diversity'], res['swd'], res['realness']
+    fl, cb = res['floor'], res['checkerboard']
     rows = [('memorisation (pixels)', f"z = {mem['pixel']['z']:+.2f}", mem['pixel']['verdict']),
             ('diversity', f"MS-SSIM {div['msssim_fake']:.3f} (real {div['msssim_real']:.3f})", div['verdict']),
-            ('SWD x 1000', f"{swd_['fake_vs_real']['mean']:.1f} (real vs real {swd_['real_halves']['mean']:.1f})",
-             'the lower, the more real the patches; the real-vs-real value is the floor')]
+            ('joint SWD x 1000', f"{res['swd_joint']['fake_vs_real']['mean']:.1f} = {fl['joint_ratio']:.2f}x the floor {fl['swd_joint']:.1f}",
+             f"{fl['verdict']} (floor: {fl['desc']})"),
+            ("SWD x 1000 (ProGAN's)", f"{swd_['fake_vs_real']['mean']:.1f} (real vs real {fl['swd']:.1f})",
+             'per-set normalisation, as in papers; it hides extra texture'),
+            ('checkerboard figure', f"{cb['ratio']:.2f} (real vs real {cb['floor']:.2f})", cb['verdict'])]
     for name in ('critic', 'classifier'):
         r = real.get(name)
         if r and 'auc' in r: rows.append((f'real vs generated: {name}', f"AUC {r['auc']:.3f} [{r['ci95'][0]:.3f}, {r['ci95'][1]:.3f}]", r['verdict']))
@@ -76,12 +80,12 @@ def _compare_hist(ax, fake:torch.Tensor, real:torch.Tensor, title:str, labels=('
     ax.hist(real.numpy(), bins=real_bins, alpha=0.6, density=True, label=labels[1], **kwargs)
     ax.set_title(title); ax.legend()
 
-def _swd_bars(ax, swd_res:dict):
+def _swd_bars(ax, swd_res:dict, title:str='SWD x 1000 per pyramid level'):
     "SWD per pyramid level, one group of bars per level and one bar per comparison"
     levels = [k for k in swd_res['fake_vs_real'] if k != 'mean']
     for i, (name, vals) in enumerate(swd_res.items()):
         if isinstance(vals, dict): ax.bar(np.arange(len(levels)) + 0.27 * (i - 1), [vals[k] for k in levels], 0.27, label=name.replace('_', ' '))
-    ax.set_xticks(range(len(levels)), [f'{k}x{k}' for k in levels]); ax.set_title('SWD x 1000 per pyramid level'); ax.legend()
+    ax.set_xticks(range(len(levels)), [f'{k}x{k}' for k in levels]); ax.set_title(title); ax.legend()
 
 def report_plots(res:dict) -> str:
     "One PNG (base64) of the distributions behind the numbers: distances, MS-SSIM, SWD per level, critic scores"
@@ -92,7 +96,7 @@ def report_plots(res:dict) -> str:
                   labels=('generated', f"real ({res['meta']['holdout']})"))
     _compare_hist(axs[0, 1], div['pairs_fake'], div['pairs_real'], 'MS-SSIM of random pairs (1 = identical)',
                   labels=('generated pairs', 'real pairs'), real_bins=30, range=(0, 1))
-    _swd_bars(axs[1, 0], res['swd'])
+    _swd_bars(axs[1, 0], res['swd_joint'], 'joint SWD x 1000 per pyramid level')
     ct = res['realness'].get('critic', {})
     if 'scores_fake' in ct:
         _compare_hist(axs[1, 1], ct['scores_fake'], ct['scores_real'], f"critic scores (real score lower), AUC {ct['auc']:.2f}")
@@ -123,6 +127,12 @@ def _swd_rows(swd_res:dict) -> list:
     levels = list(swd_res['fake_vs_real'])
     return [['comparison'] + [f'{k}x{k}' if k != 'mean' else 'mean' for k in levels]] + [
         [name.replace('_', ' ')] + [f'{v[k]:.2f}' for k in levels] for name, v in swd_res.items() if isinstance(v, dict)]
+
+def _checkerboard_text(cb:dict) -> str:
+    "The checkerboard section in words"
+    return (f"<b>{cb['ratio']:.2f}</b> (real vs real {cb['floor']:.2f}): the generated faces put {cb['share_fake']:.3%} of their "
+            f"spectral energy above {cb['cutoff']:g} cycles per pixel, the training faces {cb['share_real']:.3%}; "
+            f"{html.escape(cb['verdict'])}. 1.0 means no high-frequency texture added.")
 
 def _inception_text(inc:dict) -> str:
     "The KID/FID section in words"
@@ -169,8 +179,13 @@ top share: the fakes taken by the most popular one.</p>{_table(_memorisation_row
 of real faces: <b>{div['msssim_real']:.3f}</b>. Near-duplicates (another face within RMS 0.02):
 {div['near_duplicates']} of {div['n_fake']} generated, {div['near_duplicates_real']} of {div['n_real']} real.</p>
 <p class="note">MS-SSIM with {len(s['betas'])} scales, betas {s['betas']}, Gaussian window {s['kernel_size']} (sigma {s['sigma']:.2f}).</p>
-<h2>Sliced Wasserstein distance</h2><p class="note">ProGAN's SWD x 1000 over Laplacian pyramid patches (7x7, 128 per face
-per level, 4 x 128 random directions). Real vs real is the floor.</p>{_table(_swd_rows(res['swd']))}
+<h2>Sliced Wasserstein distance</h2><p class="note">SWD x 1000 over Laplacian pyramid patches (7x7, 128 per face
+per level, 4 x 128 random directions). The floor is {esc(res['floor']['desc'])}. The joint SWD scales both sets' patches
+by one common scale, so that extra texture (grain, a checkerboard) counts; ProGAN's scales each set by its own
+variance, which divides much of it away, and is kept for comparison with papers.</p>
+<p>Joint: <b>{res['floor']['joint_ratio']:.2f}x</b> the floor, {esc(res['floor']['verdict'])}.</p>{_table(_swd_rows(res['swd_joint']))}
+<p>ProGAN's:</p>{_table(_swd_rows(res['swd']))}
+<h2>Checkerboard figure</h2><p>{_checkerboard_text(res['checkerboard'])}</p>
 <h2>KID and FID</h2><p>{esc(_inception_text(res['inception']))}</p>
 <h2>Real vs generated</h2><p>{esc(_realness_text(real))}</p>
 <h2>Distributions</h2><img src="data:image/png;base64,{report_plots(res)}">

@@ -9,9 +9,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 import torch.nn.functional as F
+from .core import check_choice
 
 # %% auto #0
-__all__ = ['pyr_down', 'pyr_up', 'swd_resolutions', 'laplacian_pyramid', 'patch_descriptors', 'sliced_wasserstein', 'swd']
+__all__ = ['SWD_NORMS', 'pyr_down', 'pyr_up', 'swd_resolutions', 'laplacian_pyramid', 'patch_descriptors',
+           'normalise_descriptors', 'sliced_wasserstein', 'swd']
 
 # %% ../nbs/51_swd.ipynb #c006
 _BINOMIAL = torch.tensor([1., 4., 6., 4., 1.])
@@ -48,13 +50,15 @@ def laplacian_pyramid(x:torch.Tensor, levels:int) -> list:
     return pyr
 
 # %% ../nbs/51_swd.ipynb #c010
+SWD_NORMS = ('separate', 'joint')
+
 def patch_descriptors(
     level:torch.Tensor, # One pyramid level (N, C, H, W)
     per_image:int=128, # Neighbourhoods per image
     nhood:int=7, # Side of each neighbourhood
     generator:torch.Generator|None=None, # Source of the random positions
 ) -> torch.Tensor:
-    "Random `nhood` x `nhood` patches, `per_image` from each image, normalised per channel: (N * per_image, C * nhood**2)"
+    "Random `nhood` x `nhood` patches, `per_image` from each image, as they are: (N * per_image, C, nhood, nhood)"
     n, c, h, w = level.shape
     r = nhood // 2
     m = n * per_image
@@ -62,10 +66,24 @@ def patch_descriptors(
     xs = torch.randint(r, w - r, (m,), generator=generator)
     off = torch.arange(-r, r + 1)
     img = torch.arange(n).repeat_interleave(per_image)
-    desc = level[img[:, None, None, None], torch.arange(c)[None, :, None, None],
+    return level[img[:, None, None, None], torch.arange(c)[None, :, None, None],
                  (ys[:, None] + off)[:, None, :, None], (xs[:, None] + off)[:, None, None, :]]
-    desc = desc - desc.mean(dim=(0, 2, 3), keepdim=True)
-    return (desc / desc.std(dim=(0, 2, 3), keepdim=True, unbiased=False).clamp_min(1e-8)).flatten(1)
+
+def _channel_moments(desc:torch.Tensor) -> tuple:
+    "Per-channel mean and variance of descriptors (M, C, n, n), shaped to broadcast back"
+    return desc.mean(dim=(0, 2, 3), keepdim=True), desc.var(dim=(0, 2, 3), keepdim=True, unbiased=False)
+
+def normalise_descriptors(
+    a:torch.Tensor, # Descriptors of one set, from `patch_descriptors`
+    b:torch.Tensor, # Descriptors of the other set
+    norm:str='separate', # 'separate': each set scaled by its own variance (ProGAN); 'joint': both by one common scale
+) -> tuple:
+    "Both sets of descriptors, each colour channel centred on its set's mean and scaled, flattened to (M, C * n * n)"
+    check_choice(norm, 'norm', SWD_NORMS)
+    (ma, va), (mb, vb) = _channel_moments(a), _channel_moments(b)
+    # each set weighs the same in the common scale, however many faces it has: 500 fakes do not outvote 42 real faces
+    if norm == 'joint': va = vb = (va + vb) / 2
+    return tuple(((d - m) / v.clamp_min(1e-16).sqrt()).flatten(1) for d, m, v in ((a, ma, va), (b, mb, vb)))
 
 def sliced_wasserstein(
     a:torch.Tensor, # Descriptors (Na, D)
@@ -95,14 +113,16 @@ def swd(
     repeats:int=4, # Sets of random directions
     dirs:int=128, # Directions per set
     seed:int=0, # Seed of patch positions and directions
+    norm:str='separate', # Descriptor normalisation: 'separate' per set (ProGAN's) or 'joint' over both sets
 ) -> dict:
-    "ProGAN's sliced Wasserstein distance (x 1000) per pyramid level, keyed by image side, and their 'mean'"
+    "Sliced Wasserstein distance (x 1000) per pyramid level, keyed by image side, and their 'mean'"
     if a.shape[1:] != b.shape[1:]: raise ValueError(f"SWD compares faces of one size, got {tuple(a.shape[1:])} and {tuple(b.shape[1:])}")
+    check_choice(norm, 'norm', SWD_NORMS)
     res = swd_resolutions(a.shape[-1])
     g = torch.Generator().manual_seed(seed)
-    pa, pb = laplacian_pyramid(a, len(res)), laplacian_pyramid(b, len(res))
-    out = {str(r): round(1e3 * sliced_wasserstein(patch_descriptors(la, per_image, generator=g),
-                                                  patch_descriptors(lb, per_image, generator=g), repeats, dirs, g), 3)
-           for r, la, lb in zip(res, pa, pb)}
+    out = {}
+    for r, la, lb in zip(res, laplacian_pyramid(a, len(res)), laplacian_pyramid(b, len(res))):
+        da, db = normalise_descriptors(patch_descriptors(la, per_image, generator=g), patch_descriptors(lb, per_image, generator=g), norm)
+        out[str(r)] = round(1e3 * sliced_wasserstein(da, db, repeats, dirs, g), 3)
     out['mean'] = round(sum(out.values()) / len(res), 3)
     return out

@@ -19,7 +19,7 @@ from fastai.optimizer import RMSProp, Adam
 from fastai.torch_core import set_seed, rank_distrib
 from fastai.vision.gan import GANLearner
 import wganface
-from .core import append_jsonl, write_text
+from .core import THREADS, append_jsonl, write_text
 from .latents import sample_noise
 from .render import new_figure, save_figure, save_grid
 from .data import face_dls
@@ -28,7 +28,8 @@ from .augment import add_diff_augment
 from .penalty import CriticPenalty
 from .distrib import distrib_context, distrib_device, on_rank0
 from .options import TrainOptions, resumed_options
-from .gan import Diverged, DivergenceGuard, GeneratorEMA, TimeBudget, wgan_learner
+from .encoder import AutoencoderWarmStart, build_encoder
+from .gan import Diverged, DivergenceGuard, GeneratorEMA, SpeedGuard, TimeBudget, wgan_learner
 from .runs import (RUN_DIRS, RUN_FILES, RunLock, checkpoint_path, cut_back, good_checkpoint, list_checkpoints,
                            read_log, remove_partials, save_checkpoint)
 # where README's older examples import them from: `from wganface.train import load_generator, wgan_learner, ...`
@@ -41,7 +42,7 @@ __all__ = ['DEMO_OPTIONS', 'RunFolder', 'thin_fakes', 'plot_losses', 'train', 'd
 
 # %% ../nbs/70_train.ipynb #c006
 class RunFolder(Callback):
-    "After every epoch: a grid of fakes from fixed noise, a log line, the loss plot and (every `save_every`) a checkpoint"
+    "After every epoch: a grid of fakes from fixed noise and a log line; every `save_every` epochs a checkpoint and the loss plot"
     order = 70
     def __init__(self, run_dir, options:TrainOptions, fixed_z:torch.Tensor, data_hash:str|None=None):
         store_attr(); self.run_dir = Path(run_dir)
@@ -54,8 +55,9 @@ class RunFolder(Callback):
 
     def after_batch(self):
         if not self.training: return
-        # the switcher has already flipped the mode for the next batch, so read what this batch was from the loss
-        self.losses[self.learn.loss_func.gen_mode].append(self.learn.loss.item())
+        # the switcher has already flipped the mode for the next batch, so read what this batch was from the loss;
+        # the loss stays a tensor until the epoch ends: `.item()` on every batch would wait for a GPU at each step
+        self.losses[self.learn.loss_func.gen_mode].append(self.learn.loss.detach())
         self.n_steps += 1
 
     def after_epoch(self):
@@ -63,7 +65,7 @@ class RunFolder(Callback):
         self.trained = False
         ep, sw = self.epoch + 1, self.step_switcher
         dt = time.perf_counter() - self.t0
-        mean = lambda l: sum(l) / len(l) if l else None
+        mean = lambda l: float(torch.stack(l).float().mean()) if l else None
         crit = mean(self.losses[False])
         append_jsonl(self.run_dir/RUN_FILES['log'], dict(
             epoch=ep, steps=sw.steps, crit_steps=sw.crit_steps, gen_steps=sw.gen_steps, crit_loss=crit,
@@ -73,9 +75,11 @@ class RunFolder(Callback):
         g = ema.ema if ema is not None else self.model.generator
         save_grid(sample_faces(g, z=self.fixed_z), self.run_dir/RUN_DIRS['fakes']/f'epoch-{ep:04d}.png', overwrite=True)
         thin_fakes(self.run_dir, self.options.keep_fakes)
-        plot_losses(self.run_dir)
         budget = getattr(self.learn, 'time_budget', None)
-        if ep % self.options.save_every == 0 or ep == self.n_epoch or (budget is not None and budget.expired): self.save(ep)
+        if ep % self.options.save_every == 0 or ep == self.n_epoch or (budget is not None and budget.expired):
+            self.save(ep)
+            # drawing the plot costs as much as 10 training steps: with the checkpoints, not after every epoch
+            plot_losses(self.run_dir)
 
     def save(self, ep:int) -> Path:
         "Write a checkpoint after `ep` epochs; only once it is safely written are the oldest beyond `keep` removed"
@@ -149,8 +153,10 @@ def _learner(o:TrainOptions, dls, out:Path, device, cbs=None) -> GANLearner:
     extra = L(RunFolder(out, o, fixed_z, dls.face_data.hash), DivergenceGuard())
     if o.ema: extra += GeneratorEMA(o.ema)
     if o.penalty != 'clip': extra += CriticPenalty(o.penalty, o.penalty_weight, o.penalty_every)
-    if o.minutes: extra += TimeBudget(o.minutes)
-    if o.eval_every: extra += EvalCallback(every=o.eval_every)
+    if o.minutes: extra += TimeBudget(o.minutes, clock=o.clock)
+    if o.eval_every: extra += EvalCallback(every=o.eval_every, holdout=o.holdout)
+    # on the CPU, other programs can slow training down many times over; drop to one thread only if wganface chose the count
+    if device.type == 'cpu': extra += SpeedGuard(adapt=THREADS['auto'])
     learn = wgan_learner(dls, gen, crit, n_crit=o.n_crit, clip=o.clip if o.penalty == 'clip' else None, lr=o.lr,
                          opt_func=RMSProp if o.opt == 'rmsprop' else partial(Adam, mom=0.), cbs=extra + L(cbs), path=out)
     learn.model.to(device)
@@ -252,6 +258,8 @@ def train(
         if ckpt is not None and ckpt.get('data_hash') not in (None, dls.face_data.hash):
             raise ValueError(f"'{dls.face_data.path}' does not hold the images this run trained on: pass the run's own image folder")
         learn = _learner(o, dls, out, device, cbs)
+        if o.warm_start and ckpt is None:  # a new run only: a resumed one continues from its own weights
+            learn.add_cb(AutoencoderWarmStart(build_encoder(o), o.warm_start, o.bs, o.noise, o.flip, o.seed, progress and not rank_distrib()))
         if ckpt is not None:
             _restore(learn, ckpt)
             if not rank_distrib(): print(f"Resuming '{out}' from epoch {ckpt['epoch']} (step {learn.step_switcher.steps}) to epoch {o.epochs}")
@@ -263,7 +271,7 @@ def train(
 # generated `__init__`, only the class body)
 train.__delwrap__ = TrainOptions
 
-# %% ../nbs/70_train.ipynb #c023
+# %% ../nbs/70_train.ipynb #c025
 DEMO_OPTIONS = dict(epochs=25)  # everything else is `train`'s defaults
 
 def _free_run_dir(base:Path) -> Path:
