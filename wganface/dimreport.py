@@ -13,17 +13,18 @@ import pandas as pd
 import torch
 
 from .core import atomic_write, check_at_least, check_writable
-from .latents import parse_dims, sample_noise, truncate
+from .latents import sample_noise, truncate
 from .models import device_of, evaluating
-from .outputs import Written, dims_tag, num_tag, target_path, trunc_tag, value_range
+from .outputs import Written, num_tag, target_path, trunc_tag, value_range
 from .render import new_figure, save_png, to_uint8
 from .runs import as_run
+from .steering import Knobs, knobs
 
 # %% auto #0
 __all__ = ['dim_report', 'plot_report', 'report']
 
 # %% ../nbs/81_dimreport.ipynb #c006
-def _measure_dims(generator, critic, base, dims:list, lo:float, hi:float, bs:int) -> tuple:
+def _measure_dims(generator, critic, base, kn:Knobs, lo:float, hi:float, bs:int) -> tuple:
     "(heat maps (D,H,W), faces of the first sample at lo and hi uint8 (D,2,H,W,3), critic scores (D,2,S), scores of `base` (S,))"
     n_samples, nz = base.shape
     dev = device_of(generator)
@@ -32,10 +33,10 @@ def _measure_dims(generator, critic, base, dims:list, lo:float, hi:float, bs:int
     with evaluating(generator, critic):
         base_scores = score(generator(base.to(dev)))
         per_batch = max(1, bs // (2 * n_samples))
-        for i in range(0, len(dims), per_batch):
-            chunk = dims[i:i + per_batch]
+        for i in range(0, len(kn.names), per_batch):
+            chunk = range(i, min(i + per_batch, len(kn.names)))
             z = base.expand(len(chunk), 2, n_samples, nz).clone()
-            for j, d in enumerate(chunk): z[j, 0, :, d], z[j, 1, :, d] = lo, hi
+            for j, k in enumerate(chunk): z[j, 0], z[j, 1] = kn.set(z[j, 0], k, lo), kn.set(z[j, 1], k, hi)
             x = torch.cat([generator(b.to(dev)).float() for b in z.reshape(-1, nz).split(max(bs, 2 * n_samples))])
             scores.append(score(x).view(len(chunk), 2, n_samples))
             x = x.view(len(chunk), 2, n_samples, *x.shape[1:])
@@ -45,7 +46,7 @@ def _measure_dims(generator, critic, base, dims:list, lo:float, hi:float, bs:int
 
 def dim_report(run, # a `Run`, run folder or checkpoint file, or a generator
                critic=None, # the critic to score faces with, e.g. `Run.critic` (None: no critic columns)
-               dims='all', # dims to measure: 'all', '0-199', '0,5,17' or a list
+               dims='all', # dims to measure: 'all', '0-199', '0,5,17', a list, or `Knobs` (e.g. directions, from `steering.knobs`)
                n_samples:int=8, # faces each dim is measured on
                seed:int=0, # seed of those faces
                lo:float|None=None, # low value of each dim; default -3 for normal noise, -1 for uniform
@@ -57,12 +58,12 @@ def dim_report(run, # a `Run`, run folder or checkpoint file, or a generator
     "How much each latent dim changes the face, where, and whether the critic still finds a face at its extremes."
     check_at_least(n_samples, 'n_samples')
     r = as_run(run)
-    dims = parse_dims(dims, r.nz)
+    kn = dims if isinstance(dims, Knobs) else knobs(r, dims)
     lo, hi = value_range(lo, hi, r.noise)
     base = truncate(sample_noise(n_samples, r.nz, r.noise, seed=seed), psi, threshold, r.noise, seed)
-    heat, faces, scores, base_scores = _measure_dims(r.generator, critic, base, dims, lo, hi, bs)
+    heat, faces, scores, base_scores = _measure_dims(r.generator, critic, base, kn, lo, hi, bs)
     worse = scores.max(1).values
-    table = pd.DataFrame(dict(dim=dims, pixel_change=heat.mean((1, 2)),
+    table = pd.DataFrame(dict(**(dict(dim=kn.dims) if kn.dims is not None else dict(direction=kn.names)), pixel_change=heat.mean((1, 2)),
                               critic_lo=scores[:, 0].mean(1).numpy(), critic_hi=scores[:, 1].mean(1).numpy(),
                               critic_change=(worse - base_scores).mean(1).numpy(),
                               still_face=(scores <= base_scores.max()).float().mean((1, 2)).numpy()))
@@ -75,17 +76,18 @@ def dim_report(run, # a `Run`, run folder or checkpoint file, or a generator
 
 # %% ../nbs/81_dimreport.ipynb #c009
 def _bar_charts(fig, grid, table, top:int):
-    "Pixel change and critic change per dim, in dim order, the `top` dims in red"
-    by_dim = table.sort_values('dim')
-    chosen = set(table.dim[:top])
-    colors = ['tab:red' if d in chosen else 'tab:blue' for d in by_dim.dim]
+    "Pixel change and critic change per dim, in dim order (directions in rank order, named), the `top` ones in red"
+    by_dim = table.sort_values('dim') if 'dim' in table else table
+    x = by_dim.dim.to_numpy() if 'dim' in table else np.arange(len(table))
+    colors = ['tab:red' if i < top else 'tab:blue' for i in by_dim.index]  # the index is the rank - 1
     span = f"lo={table.attrs.get('lo', '?')} to hi={table.attrs.get('hi', '?')}"
     for r, (col, title) in enumerate((('pixel_change', f"mean pixel change per unit (0-255 levels), {span}; red: top {top}"),
                                       ('critic_change', 'critic change at the worse extreme (higher: less face-like)'))):
         ax = fig.add_subplot(grid[r, :])
-        ax.bar(by_dim.dim, by_dim[col].fillna(0), color=colors, width=1.0)
+        ax.bar(x, by_dim[col].fillna(0), color=colors, width=1.0)
         ax.set_title(title if by_dim[col].notna().any() else f'{title}: no critic', fontsize=9)
-        ax.set_xlim(-0.5, by_dim.dim.max() + 0.5)
+        ax.set_xlim(-0.5, x.max() + 0.5)
+        if 'direction' in table and len(table) <= 40: ax.set_xticks(x, by_dim.direction, rotation=90)
         ax.tick_params(labelsize=7)
 
 def plot_report(table, # from `dim_report`
@@ -105,7 +107,7 @@ def plot_report(table, # from `dim_report`
     vmax = float(heat[:top].max()) or 1.
     for i in range(top):
         r, c = 2 + i // per_row, 3 * (i % per_row)
-        for k, (img, label) in enumerate(((faces[i, 0], 'lo'), (heat[i], f"dim {table.dim[i]}"), (faces[i, 1], 'hi'))):
+        for k, (img, label) in enumerate(((faces[i, 0], 'lo'), (heat[i], f"dim {table.dim[i]}" if 'dim' in table else table.direction[i]), (faces[i, 1], 'hi'))):
             ax = fig.add_subplot(grid[r, c + k])
             ax.imshow(img, interpolation='nearest', **(dict(cmap='magma', vmin=0, vmax=vmax) if k == 1 else {}))
             ax.set_title(label, fontsize=8)
@@ -129,16 +131,19 @@ def report(run, # run folder (its newest checkpoint) or checkpoint file; in Pyth
            bs:int=64, # faces generated per batch
            overwrite:bool=False, # replace existing files
            device:str|None=None, # where to run the models ('cpu', 'cuda'); default: CUDA when available
+           direction:str|None=None, # instead of dims, directions to rank: names from the run's directions.npz or 'sefa:0-19', 'ganspace:0-9'
+           directions:str|None=None, # the direction file to take names from; default: the run folder's directions.npz
+           orthogonal_to:str|None=None, # make each direction orthogonal to these ('a,b', or 'others': every other attribute)
           )->Written: # the ranked table (CSV) and the plot (PNG)
     "Rank every latent dim by how much it changes the face, with the critic's view of its extremes: CSV, plot, top rows printed."
     check_at_least(top, 'top')
     r = as_run(run, device, critic=True)
-    dim_list = parse_dims(dims, r.nz)
+    kn = knobs(r, dims, direction, directions, orthogonal_to)
     lo, hi = value_range(lo, hi, r.noise)
-    name = f'report-dims{dims_tag(dim_list)}-n{n_samples}-seed{seed}-lo{num_tag(lo)}-hi{num_tag(hi)}' + trunc_tag(psi, threshold)
+    name = f'report-{kn.tag}-n{n_samples}-seed{seed}-lo{num_tag(lo)}-hi{num_tag(hi)}' + trunc_tag(psi, threshold)
     csv_path = target_path(out, name, '.csv', r.explore_dir, kinds=('.csv', '.png')).with_suffix('.csv')
     paths = check_writable([csv_path, csv_path.with_suffix('.png')], overwrite)
-    table, heat, faces = dim_report(r, r.critic, dim_list, n_samples, seed, lo, hi, psi, threshold, bs)
+    table, heat, faces = dim_report(r, r.critic, kn, n_samples, seed, lo, hi, psi, threshold, bs)
     with atomic_write(csv_path) as tmp: table.to_csv(tmp, index=False, float_format='%.5g')
     save_png(plot_report(table, heat, faces, top), paths[1], overwrite=overwrite)
     print(table.head(top).to_string(index=False, float_format=lambda v: f'{v:.4g}'))

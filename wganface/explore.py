@@ -14,19 +14,41 @@ import torch
 from fastcore.meta import delegates
 
 from .core import check_at_least, check_choice, check_writable
-from .latents import (EASINGS, INTERPOLATIONS, breathe_loop, circle_loop, extremes_latents, lerp, load_latents,
-                              noise_range, parse_dims, parse_floats, parse_seeds, renormalise, sample_noise, seed_latents,
-                              spline_loop, sweep_latents, truncate, walk_latents)
+from .latents import (EASINGS, INTERPOLATIONS, breathe_loop, circle_loop, lerp, load_latents, noise_range,
+                              parse_floats, parse_seeds, renormalise, sample_noise, seed_latents, spline_loop, truncate,
+                              walk_latents)
 from .models import face_batches
 from .outputs import (Written, contact_sheet, dims_tag, frame_batches, num_tag, output_options, target_path,
                               trunc_tag, value_range, write_latents)
 from .render import save_animation, save_png
 from .runs import as_run
+from .steering import knobs
 
 # %% auto #0
 __all__ = ['LOOP_KINDS', 'sweep', 'extremes', 'walk', 'loop', 'explode']
 
 # %% ../nbs/80_explore.ipynb #c006
+def _walk_points(r, seeds, latents, psi, threshold) -> tuple:
+    "(latents (K,nz), their names on the frames, what the file name calls them): the file's latents, then the seeds"
+    pts, names, what = [], [], []
+    if latents is not None:
+        z = truncate(load_latents(latents, r.nz), psi, threshold, r.noise)
+        stem = Path(latents).stem if isinstance(latents, (str, os.PathLike)) else 'latent'
+        pts.append(z); names += [stem] if len(z) == 1 else [f'{stem} {i}' for i in range(len(z))]
+        what.append(stem if isinstance(latents, (str, os.PathLike)) else f'{len(z)}latents')
+    if seeds is not None or latents is None:
+        seeds = parse_seeds('0,1,2,3' if seeds is None else seeds)
+        pts.append(seed_latents(seeds, r.nz, r.noise, psi, threshold)); names += [f'seed {s}' for s in seeds]
+        what.append(f'seeds{dims_tag(seeds)}')
+    return torch.cat(pts), names, '-'.join(what)
+
+def _first_face(r, seed, latents, psi, threshold) -> tuple:
+    "(latent (nz,), what the file name calls it): the first latent of a file, else seed's face (None: the mean)"
+    if latents is None and seed is None: return torch.zeros(r.nz), 'mean'
+    z, _, what = _walk_points(r, None if latents is not None else str(seed), latents, psi, threshold)
+    return z[0], what if latents is not None else f'seed{seed}'
+
+# %% ../nbs/80_explore.ipynb #c008
 @delegates(output_options)
 def sweep(run, # run folder (its newest checkpoint) or checkpoint file; in Python also a `Run` or a generator
           dims:str='all', # dims to sweep, in order: 'all', '0-199', '0,5,17' or '0-9,20'
@@ -34,20 +56,25 @@ def sweep(run, # run folder (its newest checkpoint) or checkpoint file; in Pytho
           hi:float|None=None, # value each dim ends at; default 3 for normal noise, 1 for uniform
           n_values:int=16, # values from lo to hi: frames per dim, columns of the contact sheet
           seed:int|None=0, # seed of the face the other dims keep; None in Python (--psi 0 anywhere) sweeps around the mean latent
+          latents:str|None=None, # instead of a seed, a .npy or .pt file (e.g. from `wganface project`) whose first latent is that face
           psi:float=1., # truncation of that face: pull it towards the mean (1 keeps it, 0 is the mean face)
           threshold:float|None=None, # truncation of that face: resample its values beyond +-threshold
           typical:bool=False, # rescale the other dims so every latent keeps the typical norm (sqrt(nz) for normal noise)
           sheet:bool=True, # also write the contact sheet (rows: dims, columns: values) as a PNG beside the animation
           sheet_scale:int=1, # enlarge the contact sheet's faces this many times
+          direction:str|None=None, # instead of dims, directions to sweep: names from the run's directions.npz ('smile,eye_open') or 'sefa:0-9', 'ganspace:0-4'
+          directions:str|None=None, # the direction file to take names from; default: the run folder's directions.npz
+          orthogonal_to:str|None=None, # make each swept direction orthogonal to these ('mouth_open,eye_open', or 'others': every other attribute)
           **kwargs)->Written: # the animation and the sheet; with a .png `out`, the sheet alone
-    "Sweep latent dims one at a time from lo to hi around one face: a labelled animation and a contact sheet."
+    "Sweep latent dims (or directions) one at a time from lo to hi around one face: a labelled animation and a contact sheet."
     o = output_options(**kwargs)
     check_at_least(n_values, 'n_values', 2)
     check_at_least(sheet_scale, 'sheet_scale')
     r = as_run(run, device=o.device)
-    dims = parse_dims(dims, r.nz)
+    kn = knobs(r, dims, direction, directions, orthogonal_to)
     lo, hi = value_range(lo, hi, r.noise)
-    name = (f"sweep-dims{dims_tag(dims)}-lo{num_tag(lo)}-hi{num_tag(hi)}-{'mean' if seed is None else f'seed{seed}'}"
+    base, face = _first_face(r, seed, latents, psi, threshold)
+    name = (f"sweep-{kn.tag}-lo{num_tag(lo)}-hi{num_tag(hi)}-{face}"
             + (f'-n{n_values}' if n_values != 16 else '') + trunc_tag(psi, threshold, typical))
     path = target_path(o.out, name, o.ext, r.explore_dir)
     sheet_path = path.with_suffix('.png')
@@ -55,22 +82,20 @@ def sweep(run, # run folder (its newest checkpoint) or checkpoint file; in Pytho
     paths = [path] if still or not sheet else [path, sheet_path]
     check_writable(paths, o.overwrite)
 
-    base = torch.zeros(r.nz) if seed is None else seed_latents([seed], r.nz, r.noise, psi, threshold)[0]
     values = torch.linspace(lo, hi, n_values)
-    z = sweep_latents(base, dims, values)
-    if typical: z = renormalise(z, r.noise, keep=torch.tensor(dims).repeat_interleave(n_values))
+    z = kn.sweep(base, values, typical, r.noise)
     faces, kept = face_batches(r.generator, z, o.bs), []
     if still: kept = list(faces)
     else:
         if sheet: faces = (kept.append(b) or b for b in faces)  # the sheet reuses the faces at generator size
-        labels = [f'dim {d}  z={v:+.2f}' for d in dims for v in values.tolist()] if o.labels else None
+        labels = [f'{n}  z={v:+.2f}' for n in kn.names for v in values.tolist()] if o.labels else None
         save_animation(frame_batches(faces, labels, o.scale, o.method), path, fps=o.fps, overwrite=o.overwrite)
     if kept:
-        grid = contact_sheet(np.concatenate(kept), [f'dim {d}' for d in dims], [f'{v:+.2f}' for v in values.tolist()], sheet_scale)
+        grid = contact_sheet(np.concatenate(kept), kn.names, [f'{v:+.2f}' for v in values.tolist()], sheet_scale)
         save_png(grid, sheet_path, overwrite=o.overwrite)
     return Written(paths)
 
-# %% ../nbs/80_explore.ipynb #c009
+# %% ../nbs/80_explore.ipynb #c013
 @delegates(output_options)
 def extremes(run, # run folder (its newest checkpoint) or checkpoint file; in Python also a `Run` or a generator
              dims:str='all', # dims to flip, in order: 'all', '0-199', '0,5,17' or '0-9,20'
@@ -79,37 +104,31 @@ def extremes(run, # run folder (its newest checkpoint) or checkpoint file; in Py
              start:str='lo', # the extreme every dim starts at: 'lo' or 'hi'
              cumulative:bool=True, # keep earlier flips; --no-cumulative flips each dim alone from the start
              psi:float=1., # truncation: pull every latent towards the mean (0.5 halves the extremes)
+             direction:str|None=None, # instead of dims, directions to flip: names from the run's directions.npz ('smile,eye_open') or 'sefa:0-9', 'ganspace:0-4'
+             directions:str|None=None, # the direction file to take names from; default: the run folder's directions.npz
+             orthogonal_to:str|None=None, # make each direction orthogonal to these ('mouth_open,eye_open', or 'others': every other attribute)
              **kwargs)->Written: # the animation (or, for .png, a grid of its frames)
-    "Every dim at one extreme, then dims flipped to the other extreme one at a time."
+    "Every dim (or direction) at one extreme, then flipped to the other extreme one at a time."
     o = output_options(**kwargs)
     check_choice(start, 'start', ('lo', 'hi'))
     r = as_run(run, device=o.device)
-    dims = parse_dims(dims, r.nz)
+    kn = knobs(r, dims, direction, directions, orthogonal_to)
     lo, hi = value_range(lo, hi, r.noise)
     a, b = (lo, hi) if start == 'lo' else (hi, lo)
-    name = f"extremes-dims{dims_tag(dims)}-{num_tag(a)}-to{num_tag(b)}-{'cumulative' if cumulative else 'single'}" + trunc_tag(psi)
+    name = f"extremes-{kn.tag}-{num_tag(a)}-to{num_tag(b)}-{'cumulative' if cumulative else 'single'}" + trunc_tag(psi)
     path = target_path(o.out, name, o.ext, r.explore_dir)
     check_writable([path], o.overwrite)
-    z = truncate(extremes_latents(r.nz, dims, a, b, cumulative), psi, noise=r.noise)
+    z = truncate(kn.extremes(r.nz, a, b, cumulative), psi, noise=r.noise)
     a, b = a * psi, b * psi
-    labels = [f'all dims {a:+g}'] + [f'{k}/{len(dims)}: dim {d} {b:+g}' if cumulative else f'dim {d} {b:+g}'
-                                     for k, d in enumerate(dims, 1)]
+    labels = [f"all {'dims' if kn.dims is not None else 'directions'} {a:+g}"] + [
+        f'{k}/{len(kn.names)}: {n} {b:+g}' if cumulative else f'{n} {b:+g}' for k, n in enumerate(kn.names, 1)]
     return Written([write_latents(r.generator, z, labels, path, o)])
 
-# %% ../nbs/80_explore.ipynb #c012
-def _walk_points(r, seeds, latents, psi, threshold) -> tuple:
-    "(latents (K,nz) to visit, their names on the frames, what the file name calls them)"
-    if latents is None:
-        seeds = parse_seeds(seeds)
-        return seed_latents(seeds, r.nz, r.noise, psi, threshold), [f'seed {s}' for s in seeds], f'seeds{dims_tag(seeds)}'
-    pts = truncate(load_latents(latents, r.nz), psi, threshold, r.noise)
-    what = Path(latents).stem if isinstance(latents, (str, os.PathLike)) else f'{len(pts)}latents'
-    return pts, [str(i) for i in range(len(pts))], what
-
+# %% ../nbs/80_explore.ipynb #c016
 @delegates(output_options)
 def walk(run, # run folder (its newest checkpoint) or checkpoint file; in Python also a `Run` or a generator
-         seeds:str='0,1,2,3', # faces to visit, by seed: '0,1,2,3', '0-7'; seed s is the face `wganface sample --n 1 --seed s` draws
-         latents:str|None=None, # instead of seeds, a .pt or .npy file of latents (K,nz) to visit (in Python also a tensor)
+         seeds:str|None=None, # faces to visit, by seed: '0,1,2,3' (the default without latents), '0-7'; seed s is the face `wganface sample --n 1 --seed s` draws
+         latents:str|None=None, # a .pt or .npy file of latents (K,nz) to visit first, e.g. from `wganface project` (in Python also a tensor)
          n_frames:int=32, # frames per segment, from one face to the next
          interp:str='slerp', # 'slerp' (great circles: latents stay typical) or 'lerp' (straight lines)
          easing:str='smooth', # 'smooth' (linger on each face), 'sine' or 'linear'
@@ -125,7 +144,7 @@ def walk(run, # run folder (its newest checkpoint) or checkpoint file; in Python
     check_choice(easing, 'easing', EASINGS)
     r = as_run(run, device=o.device)
     pts, names, what = _walk_points(r, seeds, latents, psi, threshold)
-    if len(pts) < 2: raise ValueError(f"a walk needs at least 2 faces, got {len(pts)}: give more seeds, e.g. '0,1,2'")
+    if len(pts) < 2: raise ValueError(f"a walk needs at least 2 faces, got {len(pts)}: give more seeds, e.g. '0,1,2', or latents and seeds together")
     name = f"walk-{what}-{interp}-{easing}-n{n_frames}" + ('-closed' if closed else '') + trunc_tag(psi, threshold, typical)
     path = target_path(o.out, name, o.ext, r.explore_dir)
     check_writable([path], o.overwrite)
@@ -135,7 +154,7 @@ def walk(run, # run folder (its newest checkpoint) or checkpoint file; in Python
     labels = [f'{names[i]} > {names[(i + 1) % k]}' for i in range(k if closed else k - 1) for _ in range(n_frames)]
     return Written([write_latents(r.generator, z, labels + ([] if closed else [names[-1]]), path, o)])
 
-# %% ../nbs/80_explore.ipynb #c015
+# %% ../nbs/80_explore.ipynb #c019
 LOOP_KINDS = ('circle', 'spline', 'breathe')
 
 @delegates(output_options)
@@ -143,7 +162,8 @@ def loop(run, # run folder (its newest checkpoint) or checkpoint file; in Python
          kind:str='circle', # 'circle' (a great circle through faces seed and seed+1), 'spline' (through n_keys faces) or 'breathe' (one face)
          n_frames:int=96, # frames in the loop; the frame after the last is the first
          seed:int=0, # the first face; the circle and spline also use seed+1, seed+2, ...
-         n_keys:int=4, # faces the spline passes through
+         latents:str|None=None, # a .npy or .pt file of latents (e.g. from `wganface project`): its faces come first, the seeds' fill up
+         n_keys:int=4, # faces the spline passes through (all of the file's, when it holds more)
          amplitude:float=0.3, # how far each dim swings from the face when breathing, in latent units
          psi:float=1., # truncation: pull the faces towards the mean (1 keeps them, 0 is the mean face)
          threshold:float|None=None, # truncation: resample the faces' values beyond +-threshold
@@ -155,19 +175,24 @@ def loop(run, # run folder (its newest checkpoint) or checkpoint file; in Python
     check_at_least(n_frames, 'n_frames')
     if kind == 'spline': check_at_least(n_keys, 'n_keys', 2)
     r = as_run(run, device=o.device)
-    name = (f'loop-{kind}-seed{seed}-n{n_frames}' + (f'-keys{n_keys}' if kind == 'spline' else '')
+    n_faces = dict(circle=2, spline=n_keys, breathe=1)[kind]
+    keys, what = torch.zeros(0, r.nz), []
+    if latents is not None: keys, _, stem = _walk_points(r, None, latents, psi, threshold); what.append(stem)
+    if len(keys) < n_faces:  # the faces of seed, seed+1, ... fill up what the file does not give
+        keys = torch.cat([keys, seed_latents(range(seed, seed + n_faces - len(keys)), r.nz, r.noise, psi, threshold)])
+        what.append(f'seed{seed}')
+    keys = keys if kind == 'spline' else keys[:n_faces]
+    name = (f"loop-{kind}-{'-'.join(what)}-n{n_frames}" + (f'-keys{len(keys)}' if kind == 'spline' else '')
             + (f'-amp{num_tag(amplitude)}' if kind == 'breathe' else '') + trunc_tag(psi, threshold, typical))
     path = target_path(o.out, name, o.ext, r.explore_dir)
     check_writable([path], o.overwrite)
-    n_faces = dict(circle=2, spline=n_keys, breathe=1)[kind]
-    keys = seed_latents(range(seed, seed + n_faces), r.nz, r.noise, psi, threshold)
     if kind == 'circle': z = circle_loop(keys[0], keys[1], n_frames)
     elif kind == 'spline': z = spline_loop(keys, n_frames)
     else: z = breathe_loop(keys[0], n_frames, amplitude, seed)
     if typical: z = renormalise(z, r.noise)
     return Written([write_latents(r.generator, z, [f'{kind} {i + 1}/{n_frames}' for i in range(n_frames)], path, o)])
 
-# %% ../nbs/80_explore.ipynb #c018
+# %% ../nbs/80_explore.ipynb #c022
 def _explosion_frames(rows:list, names:list, scales:list, level:float, corners:bool, n_frames:int) -> tuple:
     "(latents (F*n_faces,nz), one label per frame): from each row of faces to the next in `n_frames` steps, then the last row"
     t = torch.arange(n_frames) / n_frames
@@ -181,6 +206,7 @@ def explode(run, # run folder (its newest checkpoint) or checkpoint file; in Pyt
             scales:str='1,2,4', # factors to multiply the noise by, in order
             n_faces:int=9, # faces, the first n_faces of `wganface sample --seed SEED`
             seed:int=0, # seed of the faces
+            latents:str|None=None, # instead of seeds, a .npy or .pt file of latents (e.g. from `wganface project`): one face each
             corners:bool=True, # end at the extremes: every value pushed to +-level, keeping its sign
             level:float|None=None, # value of the extremes; default 3 for normal noise, 1 for uniform
             n_frames:int=24, # animation frames from one factor to the next
@@ -195,11 +221,13 @@ def explode(run, # run folder (its newest checkpoint) or checkpoint file; in Pyt
     check_at_least(n_frames, 'n_frames')
     r = as_run(run, device=o.device)
     level = noise_range(r.noise)[1] if level is None else level
+    if latents is None: z, faces = truncate(sample_noise(n_faces, r.nz, r.noise, seed=seed), psi, threshold, r.noise, seed), f'n{n_faces}-seed{seed}'
+    else: z, _, faces = _walk_points(r, None, latents, psi, threshold)
+    n_faces = len(z)
     name = (f"explode-x{'_'.join(map(num_tag, scales))}" + (f'-corners{num_tag(level)}' if corners else '')
-            + f'-n{n_faces}-seed{seed}' + trunc_tag(psi, threshold))
+            + f'-{faces}' + trunc_tag(psi, threshold))
     path = target_path(o.out, name, o.ext, r.explore_dir)
     check_writable([path], o.overwrite)
-    z = truncate(sample_noise(n_faces, r.nz, r.noise, seed=seed), psi, threshold, r.noise, seed)
     rows = [z * s for s in scales] + ([z.sign() * level] if corners else [])
     names = [f'x{num_tag(s)}' for s in scales] + ([f'+-{num_tag(level)}'] if corners else [])
     if path.suffix.lower() == '.png':

@@ -1,4 +1,4 @@
-"""The Mann-Whitney U statistic, written once: its z-score for the data-copying test, and ROC AUC with its Hanley-McNeil interval for the real-vs-generated tests
+"""The Mann-Whitney U statistic, written once: its z-score for the data-copying test, and ROC AUC with its Hanley-McNeil interval for the real-vs-generated tests; Spearman's rank correlation for latent directions
 
 Docs: https://github.com/wganface/wganface/stats.html.md"""
 
@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 # %% auto #0
-__all__ = ['mann_whitney_u', 'mann_whitney_z', 'roc_auc', 'auc_interval']
+__all__ = ['mann_whitney_u', 'mann_whitney_z', 'roc_auc', 'auc_interval', 'spearman']
 
 # %% ../nbs/13_stats.ipynb #c006
 def _sample(x) -> np.ndarray:
@@ -55,3 +55,16 @@ def auc_interval(
     q1, q2 = auc / (2 - auc), 2 * auc**2 / (1 + auc)
     se = math.sqrt(max(0., auc * (1 - auc) + (n_pos - 1) * (q1 - auc**2) + (n_neg - 1) * (q2 - auc**2)) / (n_pos * n_neg))
     return max(0., auc - z * se), min(1., auc + z * se)
+
+# %% ../nbs/13_stats.ipynb #c015
+def spearman(
+    x, # Values (..., n): each row one series, e.g. the steps of an edit
+    y, # Values of the same shape (or broadcastable), e.g. a meter's readings at those steps
+) -> np.ndarray:
+    "Spearman's rank correlation of each row of `x` with the same row of `y` (ties get their mean rank; a constant row gives 0)"
+    from scipy.stats import rankdata
+    x, y = np.broadcast_arrays(np.asarray(x, float), np.asarray(y, float))
+    rx, ry = (rankdata(v, axis=-1) for v in (x, y))
+    rx, ry = rx - rx.mean(-1, keepdims=True), ry - ry.mean(-1, keepdims=True)
+    den = np.sqrt((rx**2).sum(-1) * (ry**2).sum(-1))
+    return np.where(den > 0, (rx * ry).sum(-1) / np.where(den > 0, den, 1), 0.)
