@@ -21,9 +21,9 @@ def shown(at): return at.get('image')[0].proto.imgs[0].url
 def test_a_slider_change_reruns_the_page_and_changes_the_face(app, tmp_path):
     assert not app.exception, app.exception
     before = shown(app)
-    app.slider(key='slider dim 0').set_value(2.5).run()
+    app.slider(key='slider sefa:0').set_value(2.5).run()
     assert not app.exception and shown(app) != before
-    app.slider(key='slider dim 0').set_value(0.).run()
+    app.slider(key='slider sefa:0').set_value(0.).run()
     assert shown(app) == before  # back to the base face
     app.sidebar.number_input[0].set_value(5).run()
     assert shown(app) != before and app.session_state.state.seed == 5
@@ -56,7 +56,8 @@ def free_port() -> int:
 def server():
     port = free_port()
     env = {**os.environ, 'OMP_NUM_THREADS': '1'}
-    p = subprocess.Popen(['wganface', 'app', str(FIXTURE), '--port', str(port)], env=env,
+    run = os.environ.get('WGANFACE_APP_RUN', str(FIXTURE))  # e.g. runs/demo, for README's screenshot
+    p = subprocess.Popen(['wganface', 'app', run, '--port', str(port)], env=env,
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     url = f'http://127.0.0.1:{port}'
     try:
@@ -67,7 +68,9 @@ def server():
         else: pytest.fail('the app did not start: ' + (p.stdout.read() if p.poll() is not None else 'still starting after 60 s'))
         yield url
     finally:
-        os.killpg(p.pid, 9); p.wait()
+        try: os.killpg(p.pid, 9)
+        except ProcessLookupError: pass  # it has ended already (and said why above)
+        p.wait()
 
 @browser
 @pytest.mark.browser
@@ -91,8 +94,8 @@ def test_a_slider_moved_in_chromium_changes_the_face(server, tmp_path):
         wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="stImageContainer"] img') and d.find_elements(By.CSS_SELECTOR, '[data-testid="stSlider"]'))
         before = face()
         # drag the thumb of the first direction's slider to the right with the mouse, as a person would
-        track = driver.find_element(By.CSS_SELECTOR, '[data-testid="stSlider"] [role="group"][aria-label="dim 0"]')
-        value = lambda: driver.find_element(By.CSS_SELECTOR, 'input[type="range"][aria-label="dim 0"]').get_attribute('value')
+        track = driver.find_element(By.CSS_SELECTOR, '[data-testid="stSlider"] [role="group"][aria-label="sefa:0"]')
+        value = lambda: driver.find_element(By.CSS_SELECTOR, 'input[type="range"][aria-label="sefa:0"]').get_attribute('value')
         t = time.perf_counter()
         ActionChains(driver).move_to_element(track).click_and_hold().move_by_offset(track.size['width'] // 4, 0).release().perform()
         wait.until(lambda d: face() != before)

@@ -9,11 +9,12 @@ LAYERS = (
     ('core',),                                             # safe writes, JSON lines, argument checks, the device
     ('render', 'faces', 'latents', 'stats'),               # pixels and writers; the built-in person; latent maths; rank statistics
     ('data', 'models', 'augment', 'penalty', 'distrib'),   # images -> batches; networks and running them; critic add-ons; several processes
-    ('options', 'gan'),                                    # a run's recipe; fastai's GAN learner, fixed for tiny data
+    ('options', 'gan', 'encoder'),                         # a run's recipe; fastai's GAN learner, fixed for tiny data; faces -> latents, the warm start
     ('runs',),                                             # run folder, checkpoint format, `load_run`
-    ('metrics', 'swd', 'inception', 'realness', 'detect', 'outputs', 'report'),  # measures on plain tensors; face detector; writing outputs
-    ('evaluate', 'prepare'),                               # the evaluation report and its training callback; photos -> training set
-    ('train',),                                            # `train` and the demo
-    ('explore', 'dimreport'),                              # the explorers; the per-dimension report
+    ('metrics', 'swd', 'spectrum', 'inception', 'realness', 'detect', 'outputs', 'report', 'directions'),  # measures on plain tensors; face detector; writing outputs; latent directions and their file
+    ('evaluate', 'prepare', 'steering', 'labels'),         # the evaluation report and its training callback; photos -> training set; SeFa, GANSpace, `edit`, knobs; labels files
+    ('train', 'projection'),                               # `train` and the demo; a photo into the latent space
+    ('explore', 'dimreport', 'sliders', 'attributes', 'photos'),  # the explorers; the per-dimension report; the slider state; attribute directions from labels; projecting and varying photos
+    ('widgets', 'app'),                                    # slider panels: Jupyter widgets, the Streamlit web app
     ('cli',),                                              # the `wganface` command
 )

@@ -6,7 +6,7 @@ Docs: https://github.com/wganface/wganface/app.html.md"""
 
 # %% ../nbs/91_app.ipynb #c003
 from __future__ import annotations
-import io, os, subprocess, sys, tempfile
+import hashlib, io, subprocess, sys, tempfile
 from pathlib import Path
 import numpy as np
 import torch
@@ -14,11 +14,15 @@ from PIL import Image, UnidentifiedImageError
 from .core import check_at_least
 from .latents import seed_latents, walk_latents
 from .render import save_gif
-from .runs import as_run
+from .runs import Run, as_run
+from .directions import Directions, directions_path, load_directions
+from .steering import resolve_directions
+from .projection import project
 from .sliders import FaceSliders, raw_dims
 
 # %% auto #0
-__all__ = ['MAX_UPLOAD_MB', 'MAX_UPLOAD_PIXELS', 'LAUNCHER', 'read_upload', 'walk_gif', 'page', 'streamlit_args', 'serve']
+__all__ = ['MAX_UPLOAD_MB', 'MAX_UPLOAD_PIXELS', 'SEFA_SLIDERS', 'LAUNCHER', 'read_upload', 'walk_gif', 'page_directions', 'page',
+           'streamlit_args', 'serve']
 
 # %% ../nbs/91_app.ipynb #c006
 MAX_UPLOAD_MB, MAX_UPLOAD_PIXELS = 20, 40_000_000
@@ -44,56 +48,88 @@ def walk_gif(state:FaceSliders, # the panel: the walk starts at its current face
     z0 = state.latent()
     z1 = seed_latents([(state.seed or 0) + 1], state.run.nz, state.run.noise, state.psi)[0]
     z = walk_latents(torch.stack([z0, z1]), n_frames // 2, closed=True)
-    buf = io.BytesIO()
-    tmp = Path(os.environ.get('TMPDIR', '/tmp'))/f'wganface-walk-{os.getpid()}.gif'
-    try:
-        save_gif((state._render(b) for b in z.split(16)), tmp, fps=24, overwrite=True)
-        return tmp.read_bytes()
-    finally: tmp.unlink(missing_ok=True)
+    with tempfile.TemporaryDirectory() as d:  # the GIF writer wants a file; nothing is left in the run folder or here
+        gif = save_gif((state._render(b) for b in z.split(16)), Path(d)/'walk.gif', fps=24)
+        return gif.read_bytes()
 
-def _loaded(run:str):
+SEFA_SLIDERS = 6  # the top unsupervised directions every page shows
+
+def page_directions(r:Run, # the run the page shows
+                    dims:list, # raw latent dims picked in the sidebar
+                   )->Directions:
+    "The page's sliders: the run's saved directions (its directions.npz, when it has one), its top SeFa directions, then the raw dims picked"
+    saved = directions_path(r)
+    names = (load_directions(saved, r).names if r.folder is not None and saved.is_file() else [])
+    names += [f'sefa:{i}' for i in range(min(SEFA_SLIDERS, r.nz)) if f'sefa:{i}' not in names]
+    dirs = resolve_directions(r, names)
+    return dirs.merge(raw_dims(dims, r.nz)) if dims else dirs
+
+def _loaded(run:str) -> Run:
+    "The run, loaded once per server (and again only when its checkpoint changes), with its critic for projections"
     import streamlit as st
     @st.cache_resource(show_spinner='Loading the generator ...')
-    def load(run, mtime): return as_run(run)
+    def load(run, mtime): return as_run(run, critic=True)
     p = Path(run)
     return load(str(p), p.stat().st_mtime if p.exists() else 0)
 
-def _directions(r, dims:list) -> dict:
-    "The page's directions: the raw latent dims picked in the sidebar"
-    return raw_dims(dims, r.nz)
+def _upload(r:Run, side, state) -> None:
+    "Project an uploaded photo once (kept in the session by its content's hash); errors are shown in the sidebar"
+    import streamlit as st
+    upload = side.file_uploader('a photo to start from', type=['png', 'jpg', 'jpeg', 'webp', 'bmp'])
+    if upload is None: return
+    data = upload.getvalue()
+    h = hashlib.sha1(data).hexdigest()
+    if state.get('upload') == h: 
+        if state.get('upload_error'): side.error(state['upload_error'])
+        return
+    state['upload'], state['upload_error'] = h, None
+    try:
+        px = read_upload(data)
+        with st.spinner(f'Projecting {upload.name} into the latent space ...'):
+            res = project(r, px, progress=False, critic_weight=0.1 if r.critic is not None else 0.)
+    except ValueError as e:
+        state['upload_error'] = str(e)
+        side.error(str(e))
+        return
+    state['photo'] = dict(name=upload.name, hash=h, latent=res.latent, psnr=res.psnr, out_of_range=res.out_of_range, reason=res.reason)
 
 def page(run:str, # the run folder or checkpoint to serve
         ):
     "The Streamlit page: a face, its sliders and controls, uploads and downloads"
     import streamlit as st
     st.set_page_config(page_title='wganface sliders', layout='wide')
-    r = _loaded(run)
+    r, ss = _loaded(run), st.session_state
     side = st.sidebar
-    seed = int(side.number_input('seed', min_value=0, max_value=2**31 - 1, value=st.session_state.get('seed', 0), step=1))
-    if side.button('random face'): seed = st.session_state['seed'] = int(np.random.default_rng().integers(0, 2**31 - 1))
+    seed = int(side.number_input('seed', min_value=0, max_value=2**31 - 1, value=ss.get('seed', 0), step=1))
+    if side.button('random face'):
+        seed = ss['seed'] = int(np.random.default_rng().integers(0, 2**31 - 1))
+        ss.pop('photo', None)
     psi = side.slider('psi (truncation)', 0., 1.5, 1., 0.05)
-    dims = side.multiselect('raw latent dims', list(range(r.nz)), default=list(range(min(6, r.nz))))
-    dirs = _directions(r, dims)
-    key = (tuple(dirs), seed)
-    if st.session_state.get('key') != key or 'state' not in st.session_state:
-        st.session_state.state, st.session_state.key = FaceSliders(r, dirs, seed=seed, psi=psi), key
-    state = st.session_state.state
+    dims = side.multiselect('raw latent dims', list(range(r.nz)), default=[])
+    _upload(r, side, ss)
+    photo = ss.get('photo')
+    use_photo = photo is not None and side.checkbox(f"start from {photo['name']}", value=True)
+    if use_photo:
+        side.caption(f"projected: PSNR {photo['psnr']:.1f} dB" + (f" (out of range: {photo['reason']})" if photo['out_of_range'] else ''))
+    dirs = page_directions(r, dims)
+    key = (tuple(dirs.names), seed, photo['hash'] if use_photo else None)
+    if ss.get('key') != key or 'state' not in ss:
+        ss.state, ss.key = FaceSliders(r, dirs, seed=seed, psi=psi), key
+        if use_photo: ss.state.set_latent(photo['latent'])
+    state = ss.state
     state.set_psi(psi)
     left, right = st.columns([1, 1])
     with right:
         st.subheader('sliders')
         for name in state.names: state.set(name, st.slider(name, -3., 3., 0., 0.1, key=f'slider {name}'))
     png = state.png()
+    base = photo['name'] if use_photo else f'seed {seed}'
     with left:
-        st.image(png, caption=f"seed {seed}, psi {psi:g}", width=state.display, output_format='PNG')
-        st.download_button('download PNG', png, file_name=f'face-seed{seed}.png', mime='image/png')
-        if st.button('make a walk GIF'): st.session_state.walk = walk_gif(state)
-        if st.session_state.get('walk'):
-            st.download_button('download walk GIF', st.session_state.walk, file_name=f'walk-seed{seed}.gif', mime='image/gif')
-    upload = side.file_uploader('a photo to start from', type=['png', 'jpg', 'jpeg', 'webp', 'bmp'])
-    if upload is not None:
-        try: read_upload(upload.getvalue())
-        except ValueError as e: side.error(str(e))
+        st.image(png, caption=f"{base}, psi {psi:g}", width=state.display, output_format='PNG')
+        st.download_button('download PNG', png, file_name=f"face-{base.replace(' ', '')}.png", mime='image/png')
+        if st.button('make a walk GIF'): ss.walk = walk_gif(state)
+        if ss.get('walk'):
+            st.download_button('download walk GIF', ss.walk, file_name=f"walk-{base.replace(' ', '')}.gif", mime='image/gif')
 
 # Streamlit runs a script file; the page lives in this (package) module, so the script only imports and calls it
 LAUNCHER = "import sys\nfrom wganface.app import page\npage(sys.argv[1])\n"

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['COMMANDS', 'GROUP_SUMMARIES', 'USER_ERRORS', 'EXIT_DIVERGED', 'add_function_args', 'Command', 'build_parser', 'main']
+__all__ = ['COMMANDS', 'GROUP_SUMMARIES', 'USER_ERRORS', 'EXIT_DIVERGED', 'add_function_args', 'Command', 'add_common_args',
+           'build_parser', 'main']
 
 # %% ../nbs/99_cli.ipynb #c006
 def _arg_type(anno:str):
@@ -35,7 +36,9 @@ def add_function_args(
         doc = (info['docment'] or '').rstrip('.')
         if name in positional:
             required = default is inspect.Parameter.empty
-            parser.add_argument(name, nargs=None if required else '?', default=None if required else default,
+            # a positional annotated `list` takes one or more values (`wganface project RUN IMAGE...`)
+            many = info['anno'] is list or str(info['anno']).startswith('list')
+            parser.add_argument(name, nargs='+' if many else None if required else '?', default=None if required else default,
                                 type=typ, metavar=name.upper(), help=doc)
         elif typ is bool:
             parser.add_argument('--' + name.replace('_', '-'), dest=name, action=argparse.BooleanOptionalAction,
@@ -87,6 +90,14 @@ COMMANDS = {
     'app': Command('wganface.app:serve', 'Serve a page of sliders over a trained face (Streamlit, on 127.0.0.1)', ('run',)),
     'prepare': Command('wganface.prepare:prepare_cli', 'Find, level and crop the face in every photo of a folder, ready for training',
                        ('src', 'out')),
+    'project': Command('wganface.photos:project_photos', 'Project photos onto latents: NAME.npy, a before/after sheet, an animation of each projection',
+                       ('run', 'images'), show=_show_written),
+    'variations': Command('wganface.photos:variations', "Faces near a photo's projected face (an image or a latents file), as a grid or a loop",
+                          ('run', 'source'), show=_show_written),
+    'encoder': Command('wganface.projection:fit_run_encoder', "Fit an encoder to a run's generator (RUN/encoder.pt), to start projections from its guess",
+                       ('run',), show=_show_written),
+    'directions': Command('wganface.attributes:find_directions', 'Find directions that mean something (attributes from labels, SeFa, GANSpace) and save them beside the run',
+                          ('run',), show=_show_written),
     'explore': {
         'sweep': Command('wganface.explore:sweep', 'Sweep latent dims one at a time around a face: labelled animation + contact sheet', ('run',), show=_show_written),
         'extremes': Command('wganface.explore:extremes', 'Every dim at one extreme, then flip dims to the other one at a time', ('run',), show=_show_written),
@@ -110,6 +121,13 @@ def _chosen(argv:list, table:dict) -> list:
         table = table[a]
     return path
 
+def add_common_args(parser:argparse.ArgumentParser) -> argparse.ArgumentParser:
+    "The options every command takes, which the command line handles itself instead of passing them on"
+    parser.add_argument('--threads', type=int, default=argparse.SUPPRESS, metavar='N',
+                        help='torch threads (default: the cores idle when the command starts; training then drops to 1 '
+                             'if other programs slow it down)')
+    return parser
+
 def _add_commands(sub, table:dict, chosen:list, prefix:str):
     for name, cmd in table.items():
         if isinstance(cmd, dict):
@@ -119,8 +137,8 @@ def _add_commands(sub, table:dict, chosen:list, prefix:str):
                           chosen[1:] if chosen[:1] == [name] else [], f'{prefix}{name}_')
         elif chosen[:1] == [name]:
             func = cmd.load()
-            add_function_args(sub.add_parser(name, help=cmd.summary, description=func.__doc__ or cmd.summary), func,
-                              cmd.positional, cmd.skip)
+            add_common_args(add_function_args(sub.add_parser(name, help=cmd.summary, description=func.__doc__ or cmd.summary),
+                                              func, cmd.positional, cmd.skip))
         else: sub.add_parser(name, help=cmd.summary, description=cmd.summary)
 
 def build_parser(argv:list|None=None) -> argparse.ArgumentParser:
@@ -162,6 +180,8 @@ def main(argv:list|None=None) -> int:
         warnings.simplefilter('always', FaceDataWarning)  # the user must see every skipped file, not just the first
         from wganface.runs import RunWarning
         warnings.simplefilter('always', RunWarning)
+        from wganface.core import set_threads
+        set_threads(args.pop('threads', None))
         res = cmd.load()(**args)
         if cmd.show is not None: cmd.show(res)
     except USER_ERRORS as e:

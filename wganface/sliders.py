@@ -12,36 +12,37 @@ import numpy as np
 import torch
 from PIL import Image
 from .core import check_at_least, check_choice, check_finite, check_writable
-from .latents import load_latents, renormalise, seed_latents, truncate
+from .latents import load_latents, seed_latents, truncate
 from .render import save_gif, save_png, to_uint8, upscale
 from .models import evaluating
 from .runs import as_run
+from .directions import Directions, edit_latents
+from .steering import resolve_directions
 
 # %% auto #0
-__all__ = ['BASES', 'raw_dims', 'unit_directions', 'FaceSliders', 'time_update']
+__all__ = ['BASES', 'raw_dims', 'panel_directions', 'FaceSliders', 'time_update']
 
 # %% ../nbs/85_sliders.ipynb #c006
 def raw_dims(dims, # latent dims, e.g. [0, 5, 17]
              nz:int, # the generator's latent dims
-            )->dict: # {'dim 0': one-hot (nz,), ...}
+            )->Directions: # 'dim 0', 'dim 5', ...: one-hot unit vectors
     "Raw latent dims as named directions"
-    out = {}
-    for d in dims:
-        if not 0 <= int(d) < nz: raise ValueError(f"dim {d} is out of range: this generator has {nz} latent dims, numbered 0-{nz - 1}")
-        out[f'dim {int(d)}'] = torch.nn.functional.one_hot(torch.tensor(int(d)), nz).float()
-    return out
+    bad = [d for d in dims if not 0 <= int(d) < nz]
+    if bad: raise ValueError(f"dim {bad[0]} is out of range: this generator has {nz} latent dims, numbered 0-{nz - 1}")
+    return Directions([f'dim {int(d)}' for d in dims], torch.nn.functional.one_hot(torch.tensor([int(d) for d in dims]), nz).float(),
+                      dict(about={f'dim {int(d)}': dict(kind='raw', dim=int(d)) for d in dims}))
 
-def unit_directions(directions:dict, # name -> vector (nz,)
-                    nz:int, # the generator's latent dims
-                   )->dict: # name -> float32 unit vector (nz,)
-    "Directions checked (right length, finite, not zero) and scaled to unit length"
-    out = {}
-    for name, v in directions.items():
-        v = torch.as_tensor(np.asarray(v), dtype=torch.float32).flatten()
-        if v.numel() != nz: raise ValueError(f"direction {name!r} has {v.numel()} values but this generator takes {nz}: it belongs to another run")
-        if not torch.isfinite(v).all() or v.norm() == 0: raise ValueError(f"direction {name!r} is zero or not finite")
-        out[str(name)] = v / v.norm()
-    return out
+def panel_directions(run, # the `Run` the panel shows
+                     directions=None, # `Directions`, names ('smile,sefa:0-7'), a dict name -> vector, or None (the first 8 raw dims)
+                    )->Directions:
+    "The directions a panel's sliders move along, checked against the run"
+    if directions is None: return raw_dims(range(min(8, run.nz)), run.nz)
+    if isinstance(directions, Directions): d = directions
+    elif isinstance(directions, dict):
+        d = Directions(list(directions), torch.stack([torch.as_tensor(np.asarray(v), dtype=torch.float32).flatten() for v in directions.values()]))
+    else: return resolve_directions(run, directions)
+    if d.nz != run.nz: raise ValueError(f"these directions have {d.nz} values each but this generator takes {run.nz}: they belong to another run")
+    return d
 
 # %% ../nbs/85_sliders.ipynb #c009
 BASES = ('seed', 'mean', 'latent')
@@ -50,17 +51,16 @@ class FaceSliders:
     "The state of a slider panel: a base latent, named directions and their amounts, psi -> one face at display size"
     def __init__(self,
         run, # a run folder, checkpoint, `Run` or generator
-        directions:dict|None=None, # name -> latent vector; default: the first 8 raw dims
+        directions=None, # `Directions`, names ('smile,sefa:0-7'), a dict name -> vector; default: the first 8 raw dims
         seed:int=0, # the base face: `wganface sample --seed SEED`'s first face
         psi:float=1., # truncation towards the mean face (1 keeps the face)
         display:int=256, # side of the face shown, in pixels (nearest-neighbour upscaling of the generator's output)
-        typical:bool=False, # keep every latent on the typical set (rescaled to the usual norm)
+        typical:bool=True, # keep every moved latent's norm typical, holding its part along the moved directions (as `edit`)
         history:int=240, # latents remembered for `save_gif` (the last slider moves)
         device=None, # where to run the generator; default: CUDA when available
     ):
         self.run = as_run(run, device=device)
-        nz = self.run.nz
-        self.directions = unit_directions(directions if directions is not None else raw_dims(range(min(8, nz)), nz), nz)
+        self.directions = panel_directions(self.run, directions)
         check_at_least(display, 'display', self.run.size, hint="at least the generator's own size")
         check_at_least(history, 'history', 2)
         self.display, self.typical, self.history_len = int(display), typical, history
@@ -68,7 +68,7 @@ class FaceSliders:
         self.set_seed(seed)
 
     @property
-    def names(self) -> list: return list(self.directions)
+    def names(self) -> list: return list(self.directions.names)
 
     def set_seed(self, seed:int):
         "Make seed `seed`'s face the base (amounts kept)"
@@ -109,12 +109,9 @@ class FaceSliders:
         self.path = []
 
     def latent(self) -> torch.Tensor:
-        "The latent the sliders describe now"
-        z = self.base.clone()
-        for name, a in self.amounts.items():
-            if a: z = z + a * self.directions[name]
-        if self.typical: z = renormalise(z, self.run.noise)
-        return truncate(z, self.psi, noise=self.run.noise)
+        "The latent the sliders describe now: the base, pulled towards the mean by psi, moved by every non-zero amount"
+        moved = {n: a for n, a in self.amounts.items() if a}
+        return edit_latents(truncate(self.base, self.psi, noise=self.run.noise), moved, self.directions, self.typical, self.run.noise)
 
     def face(self) -> np.ndarray:
         "The face the sliders describe now, uint8 (display, display, 3); remembered for `save_gif`"
