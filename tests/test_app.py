@@ -84,7 +84,7 @@ def test_a_slider_moved_in_chromium_changes_the_face(server, tmp_path):
     opts.binary_location = CHROMIUM
     for a in ('--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
               '--disable-background-networking', '--disable-component-update', '--disable-sync', f'--user-data-dir={tmp_path/"profile"}',
-              '--window-size=1280,900'):
+              '--window-size=1280,1000'):
         opts.add_argument(a)
     driver = webdriver.Chrome(service=Service(DRIVER), options=opts)
     try:
@@ -94,8 +94,9 @@ def test_a_slider_moved_in_chromium_changes_the_face(server, tmp_path):
         wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="stImageContainer"] img') and d.find_elements(By.CSS_SELECTOR, '[data-testid="stSlider"]'))
         before = face()
         # drag the thumb of the first direction's slider to the right with the mouse, as a person would
-        track = driver.find_element(By.CSS_SELECTOR, '[data-testid="stSlider"] [role="group"][aria-label="sefa:0"]')
-        value = lambda: driver.find_element(By.CSS_SELECTOR, 'input[type="range"][aria-label="sefa:0"]').get_attribute('value')
+        name = os.environ.get('WGANFACE_SLIDER', 'sefa:0')  # e.g. smile, for README's screenshot of a run with directions
+        track = driver.find_element(By.CSS_SELECTOR, f'[data-testid="stSlider"] [role="group"][aria-label="{name}"]')
+        value = lambda: driver.find_element(By.CSS_SELECTOR, f'input[type="range"][aria-label="{name}"]').get_attribute('value')
         t = time.perf_counter()
         ActionChains(driver).move_to_element(track).click_and_hold().move_by_offset(track.size['width'] // 4, 0).release().perform()
         wait.until(lambda d: face() != before)
@@ -103,6 +104,7 @@ def test_a_slider_moved_in_chromium_changes_the_face(server, tmp_path):
         assert float(value()) > 0.5, value()
         assert face() != before
         shot = Path(os.environ.get('WGANFACE_SCREENSHOT', tmp_path/'app.png'))
+        time.sleep(1)  # let the rerun's last elements settle, so the screenshot shows the page, not its fading
         driver.save_screenshot(str(shot))
         assert shot.stat().st_size > 10_000
         print(f'browser round trip (slider dragged to a new face shown): {round_trip:.2f} s; screenshot {shot}')

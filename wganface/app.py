@@ -72,6 +72,14 @@ def _loaded(run:str) -> Run:
     p = Path(run)
     return load(str(p), p.stat().st_mtime if p.exists() else 0)
 
+def _directions(run:str, r:Run, dims:list) -> Directions:
+    "`page_directions`, found once per run, direction file and pick of raw dims (ranking SeFa's directions takes seconds)"
+    import streamlit as st
+    @st.cache_resource(show_spinner='Finding directions ...', max_entries=32)
+    def find(run, mtime, saved_mtime, dims, _r): return page_directions(_r, list(dims))
+    saved = directions_path(r)
+    return find(run, Path(run).stat().st_mtime if Path(run).exists() else 0, saved.stat().st_mtime if saved.is_file() else 0, tuple(dims), r)
+
 def _upload(r:Run, side, state) -> None:
     "Project an uploaded photo once (kept in the session by its content's hash); errors are shown in the sidebar"
     import streamlit as st
@@ -111,17 +119,18 @@ def page(run:str, # the run folder or checkpoint to serve
     use_photo = photo is not None and side.checkbox(f"start from {photo['name']}", value=True)
     if use_photo:
         side.caption(f"projected: PSNR {photo['psnr']:.1f} dB" + (f" (out of range: {photo['reason']})" if photo['out_of_range'] else ''))
-    dirs = page_directions(r, dims)
+    dirs = _directions(run, r, dims)
     key = (tuple(dirs.names), seed, photo['hash'] if use_photo else None)
     if ss.get('key') != key or 'state' not in ss:
         ss.state, ss.key = FaceSliders(r, dirs, seed=seed, psi=psi), key
         if use_photo: ss.state.set_latent(photo['latent'])
     state = ss.state
     state.set_psi(psi)
-    left, right = st.columns([1, 1])
+    left, right = st.columns([2, 3])
     with right:
-        st.subheader('sliders')
-        for name in state.names: state.set(name, st.slider(name, -3., 3., 0., 0.1, key=f'slider {name}'))
+        cols = st.columns(2)  # two columns of sliders: a run's attributes and its SeFa directions fit beside the face
+        for i, name in enumerate(state.names):
+            with cols[i % 2]: state.set(name, st.slider(name, -3., 3., 0., 0.1, key=f'slider {name}'))
     png = state.png()
     base = photo['name'] if use_photo else f'seed {seed}'
     with left:

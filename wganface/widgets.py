@@ -80,7 +80,7 @@ class SliderPanel:
 
 def sliders(
     run, # a run folder, checkpoint, `Run` or generator
-    directions:dict|None=None, # name -> latent vector; default: the first 8 raw latent dims
+    directions=None, # `Directions`, names ('smile,sefa:0-7') or a dict name -> vector; default: the first 8 raw latent dims
     seed:int=0, # the base face
     psi:float=1., # truncation towards the mean face
     display:int=256, # side of the face shown, in pixels
