@@ -1,5 +1,5 @@
 "The architecture, kept: every module imports only from layers below its own (wganface/_layers.py), lazy imports too"
-import ast, re
+import json, ast, re
 from pathlib import Path
 import pytest
 import wganface
@@ -74,9 +74,17 @@ def test_a_module_without_a_layer_fails():
         "newthing: not in any layer of wganface/_layers.py; add it to the layer it belongs to"]
 
 
-def test_readme_shows_the_same_layers():
-    "README's Architecture section lists the layers of _layers.py, bottom up, so the docs cannot drift from the code"
-    text = README.read_text()
+def architecture_section(text:str) -> str:
+    "The '## Architecture' section of a markdown text, up to the next section"
+    block = text[text.index('## Architecture'):]
+    return block[:block.index('\n## ', 3)] if '\n## ' in block[3:] else block
+
+@pytest.mark.parametrize('doc', ['README.md', 'nbs/index.ipynb'])
+def test_readme_shows_the_same_layers(doc):
+    "README's (and the docs home's) Architecture section lists the layers of _layers.py, bottom up, so the docs cannot drift from the code"
+    path = README.parent/doc
+    text = path.read_text() if path.suffix == '.md' else ''.join(''.join(c['source']) for c in json.loads(path.read_text())['cells'] if c['cell_type'] == 'markdown')
+    if doc != 'README.md': assert architecture_section(text).strip() == architecture_section(README.read_text()).strip(), f'{doc} shows another Architecture section than README.md: copy it over'
     block = text[text.index('## Architecture'):]
     block = block[block.index('```'):][3:]
     block = block[block.index('\n'):block.index('```')]
