@@ -36,10 +36,10 @@ def test_a_bad_upload_shows_an_error_in_the_page(app):
 
 def test_a_download_of_the_face_and_of_a_walk(app):
     assert app.get('download_button')[0].proto.label == 'download PNG'
-    app.button[0].click().run()  # make a walk GIF
+    app.button[0].click().run()  # make a walk
     assert not app.exception
-    assert [b.proto.label for b in app.get('download_button')] == ['download PNG', 'download walk GIF']
-    assert app.session_state.walk[:6] == b'GIF89a'
+    assert [b.proto.label for b in app.get('download_button')] == ['download PNG', 'download walk GIF', 'download walk MP4']
+    assert app.session_state.walk['gif'][:6] == b'GIF89a' and app.session_state.walk['mp4'][4:8] == b'ftyp'
 
 
 # --- the real server in a real browser --------------------------------------------------------------------------

@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
-from .core import check_at_least
+from .core import check_at_least, check_choice
 from .latents import seed_latents, walk_latents
-from .render import save_gif
+from .render import save_gif, save_mp4
 from .runs import Run, as_run
 from .directions import Directions, directions_path, load_directions
 from .steering import resolve_directions
@@ -21,7 +21,7 @@ from .projection import project
 from .sliders import FaceSliders, raw_dims
 
 # %% auto #0
-__all__ = ['MAX_UPLOAD_MB', 'MAX_UPLOAD_PIXELS', 'SEFA_SLIDERS', 'LAUNCHER', 'read_upload', 'walk_gif', 'page_directions', 'page',
+__all__ = ['MAX_UPLOAD_MB', 'MAX_UPLOAD_PIXELS', 'SEFA_SLIDERS', 'LAUNCHER', 'read_upload', 'walk', 'page_directions', 'page',
            'streamlit_args', 'serve']
 
 # %% ../nbs/91_app.ipynb #c006
@@ -41,16 +41,18 @@ def read_upload(data:bytes, # the uploaded file's bytes
         raise ValueError("the file is not an image wganface can read: upload a PNG, JPEG, WebP or BMP photo") from None
 
 # %% ../nbs/91_app.ipynb #c009
-def walk_gif(state:FaceSliders, # the panel: the walk starts at its current face
-             n_frames:int=48, # frames from the current face to the next seed's face and back
-            )->bytes: # an animated GIF
-    "A seamless walk from the current face to the next seed's face and back, as GIF bytes"
+def walk(state:FaceSliders, # the panel: the walk starts at its current face
+         fmt:str='gif', # 'gif' or 'mp4'
+         n_frames:int=48, # frames from the current face to the next seed's face and back
+        )->bytes: # the animation file's bytes
+    "A seamless walk from the current face to the next seed's face and back, as GIF or MP4 bytes"
+    check_choice(fmt, 'fmt', ('gif', 'mp4'))
     z0 = state.latent()
     z1 = seed_latents([(state.seed or 0) + 1], state.run.nz, state.run.noise, state.psi)[0]
     z = walk_latents(torch.stack([z0, z1]), n_frames // 2, closed=True)
-    with tempfile.TemporaryDirectory() as d:  # the GIF writer wants a file; nothing is left in the run folder or here
-        gif = save_gif((state._render(b) for b in z.split(16)), Path(d)/'walk.gif', fps=24)
-        return gif.read_bytes()
+    with tempfile.TemporaryDirectory() as d:  # the writers want a file; nothing is left in the run folder or here
+        save = save_gif if fmt == 'gif' else save_mp4
+        return save((state._render(b) for b in z.split(16)), Path(d)/f'walk.{fmt}', fps=24).read_bytes()
 
 SEFA_SLIDERS = 6  # the top unsupervised directions every page shows
 
@@ -136,9 +138,10 @@ def page(run:str, # the run folder or checkpoint to serve
     with left:
         st.image(png, caption=f"{base}, psi {psi:g}", width=state.display, output_format='PNG')
         st.download_button('download PNG', png, file_name=f"face-{base.replace(' ', '')}.png", mime='image/png')
-        if st.button('make a walk GIF'): ss.walk = walk_gif(state)
-        if ss.get('walk'):
-            st.download_button('download walk GIF', ss.walk, file_name=f"walk-{base.replace(' ', '')}.gif", mime='image/gif')
+        if st.button('make a walk (GIF and MP4)'): ss.walk = {fmt: walk(state, fmt) for fmt in ('gif', 'mp4')}
+        for fmt, mime in (('gif', 'image/gif'), ('mp4', 'video/mp4')):
+            if ss.get('walk'):
+                st.download_button(f'download walk {fmt.upper()}', ss.walk[fmt], file_name=f"walk-{base.replace(' ', '')}.{fmt}", mime=mime)
 
 # Streamlit runs a script file; the page lives in this (package) module, so the script only imports and calls it
 LAUNCHER = "import sys\nfrom wganface.app import page\npage(sys.argv[1])\n"
