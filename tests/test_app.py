@@ -34,6 +34,23 @@ def test_a_bad_upload_shows_an_error_in_the_page(app):
     assert not app.exception
     assert any('not an image' in e.value for e in app.sidebar.error), [e.value for e in app.sidebar.error]
 
+def test_an_uploaded_photo_is_projected_and_becomes_the_base_face(app):
+    import io
+    import numpy as np
+    from PIL import Image
+    from wganface.runs import load_run
+    from wganface.render import to_uint8
+    before = shown(app)
+    face = to_uint8(load_run(FIXTURE, device='cpu').sample(1, seed=3))[0]  # a face this generator can draw: seed 3's
+    buf = io.BytesIO(); Image.fromarray(np.asarray(face)).save(buf, format='PNG')
+    app.sidebar.get('file_uploader')[0].upload('me.png', buf.getvalue(), 'image/png').run()
+    assert not app.exception and not app.sidebar.error, [e.value for e in app.sidebar.error]
+    photo = app.session_state.photo
+    assert photo['name'] == 'me.png' and photo['psnr'] > 25 and app.session_state.state.base_kind == 'latent'
+    assert shown(app) != before and app.sidebar.checkbox[0].value  # the page now starts from the photo
+    app.sidebar.checkbox[0].uncheck().run()
+    assert shown(app) == before  # back to the seed's face
+
 def test_a_download_of_the_face_and_of_a_walk(app):
     assert app.get('download_button')[0].proto.label == 'download PNG'
     app.button[0].click().run()  # make a walk

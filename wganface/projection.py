@@ -47,7 +47,7 @@ def _image_pixels(image) -> tuple:
         if mode in GREY_MODES: raise ValueError(f"{p} is a greyscale image (mode {mode}): the generator makes colour faces; give a colour image")
         return read_photo(p), p.name
     if isinstance(image, Image.Image): return np.asarray(to_rgb(image)), 'image'
-    x = torch.as_tensor(np.asarray(image) if not isinstance(image, torch.Tensor) else image)
+    x = torch.as_tensor(np.array(image) if not isinstance(image, torch.Tensor) else image)  # a copy: read-only arrays (PIL, uploads) cannot back a tensor
     if x.ndim == 4 and x.shape[0] == 1: x = x[0]
     if x.is_floating_point() and x.ndim == 3 and x.shape[0] == 3:
         if x.min() < -1.01 or x.max() > 1.01: raise ValueError(f"a float image must hold values in [-1, 1] (the generator's range), got {x.min():.2f}..{x.max():.2f}")
