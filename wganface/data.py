@@ -130,7 +130,7 @@ class StepsDL(TfmdDL):
 # %% ../nbs/20_data.ipynb #c016
 def faces_to_tensor(images:np.ndarray, device=None) -> torch.Tensor:
     "uint8 faces (N, H, W, 3) as one float tensor (N, 3, H, W) in [-1, 1] on `device`"
-    x = torch.from_numpy(np.ascontiguousarray(images)).to(device).permute(0, 3, 1, 2)
+    x = torch.from_numpy(np.require(images, requirements=['C', 'W'])).to(device).permute(0, 3, 1, 2)  # W: a read-only array (from PIL) is copied, not warned about
     return (x.float() / 127.5 - 1).contiguous()
 
 class FaceTensorDL(DataLoader):
