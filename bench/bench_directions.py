@@ -231,9 +231,9 @@ def image_strip(run, meter, attr, out, n_samples, seeds=(0, 1, 2), amounts=(-2, 
     faces = torch.cat([edit(r, list(seeds), {attr: a}, dirs, orthogonal_to='others') for a in amounts])  # amount-major
     readings = meter(faces)[:, FACE_PARAMS.index(attr)]
     order = [a * len(seeds) + s for s in range(len(seeds)) for a in range(len(amounts))]  # seed-major, as the grid's rows
-    tiles = [label_frame(f, f'{attr} {readings[i]:+.2f}') for i, f in zip(order, upscale(to_uint8(faces[order]), 2))]
-    header = [label_frame(np.zeros_like(tiles[0]), f'{attr} {a:+g}') for a in amounts]
-    return save_png(image_grid(np.stack(header + tiles), ncol=len(amounts)), out, overwrite=True)
+    # each tile: the step taken (columns) and what the meter reads off the edited face
+    tiles = [label_frame(f, f'{amounts[i // len(seeds)]:+g}: {readings[i]:+.2f}') for i, f in zip(order, upscale(to_uint8(faces[order]), 2))]
+    return save_png(image_grid(np.stack(tiles), ncol=len(amounts)), out, overwrite=True)
 
 
 def main():
