@@ -106,7 +106,7 @@ def test_a_slider_moved_in_chromium_changes_the_face(server, tmp_path):
     driver = webdriver.Chrome(service=Service(DRIVER), options=opts)
     try:
         driver.get(server)
-        wait = WebDriverWait(driver, 90)
+        wait = WebDriverWait(driver, 90, poll_frequency=0.02)  # fine polling: the round trip it times is well under a second
         face = lambda: driver.find_element(By.CSS_SELECTOR, '[data-testid="stImageContainer"] img').get_attribute('src')
         wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="stImageContainer"] img') and d.find_elements(By.CSS_SELECTOR, '[data-testid="stSlider"]'))
         before = face()
