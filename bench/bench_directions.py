@@ -3,6 +3,7 @@
     python bench/bench_directions.py --runs /work/runs/demo /work/runs/demo50     # the table of the README (~15 min on one core)
     python bench/bench_directions.py --smoke                                        # the 0.1.0 fixture, tiny sizes: checks that it all runs (~2 min)
     python bench/bench_directions.py --runs RUN --strip smile                       # also the README's image strip
+    python bench/bench_directions.py --runs RUN --oracle                             # perfect labels: how far can a linear direction go?
 
 The **meter** is not the thing being tested: one ridge regression per attribute (HOG, coarse HOG and pixels at 16x16
 and 32x32) fitted on 3,000 faces drawn by the library's renderer with known values (seeds 100 and 101, half with
@@ -33,7 +34,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from wganface.attributes import FEATURES, STEPS, Ridge, attribute_directions, edit_effects, edit_readings, fit_ridge, side_effects
+from wganface.attributes import FEATURES, STEPS, Ridge, attribute_directions, edit_effects, edit_readings, fit_direction, fit_ridge, side_effects
 from wganface.directions import Directions, disentangle, generator_fingerprint
 from wganface.labels import Labels, read_labels_file
 from wganface.faces import FACE_PARAMS, FACE_RANGES, builtin_faces_path, render_face, sample_face_params
@@ -236,6 +237,17 @@ def image_strip(run, meter, attr, out, n_samples, seeds=(0, 1, 2), amounts=(-2, 
     return save_png(image_grid(np.stack(tiles), ncol=len(amounts)), out, overwrite=True)
 
 
+def oracle(run, meter, n=2000, seed=5, faces=32):
+    "The best a linear direction can do: fitted on `n` generated faces read by the meter itself; own-attribute rank per attribute"
+    r = as_run(run, device='cpu')
+    z = seed_latents(list(range(seed * 10**6, seed * 10**6 + n)), r.nz, r.noise)
+    y = meter(sample_faces(r.generator, z=z))
+    d = Directions(Meter.names, torch.stack([fit_direction(z, y[:, j], None) for j in range(y.shape[1])]))
+    own = np.diag(edit_effects(edit_readings(r, d, meter, n_faces=faces, seed=777), measure='rank'))
+    print(f"{run}: directions fitted on {n} generated faces read by the meter (an oracle scorer), own-attribute rank: " +
+          ', '.join(f'{a} {v:+.2f}' for a, v in zip(Meter.names, own)))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--runs', nargs='+', default=['/work/runs/demo', '/work/runs/demo50'])
@@ -246,6 +258,7 @@ def main():
     ap.add_argument('--samples', type=int, default=2000, help='generated faces the scorer labels')
     ap.add_argument('--meter-renders', type=int, default=3000)
     ap.add_argument('--strip', default=None, help='also write the README strip for this attribute (from the last run)')
+    ap.add_argument('--oracle', action='store_true', help='only the oracle check: how well a linear direction can do with perfect labels')
     ap.add_argument('--smoke', action='store_true', help='the 0.1.0 fixture and tiny sizes: checks that everything runs')
     args = ap.parse_args()
     torch.set_num_threads(1)
@@ -254,6 +267,9 @@ def main():
             [str(Path(__file__).parent.parent/'tests'/'fixtures'/'ckpt-v0.1.0-size16-nz8.pt')], [20], 4, 10, 200, 300)
     size = as_run(args.runs[0], device='cpu').size
     meter, marker = meters(size, args.meter_renders)
+    if args.oracle:
+        for run in args.runs: oracle(run, meter)
+        return
     results = [row for run in args.runs for row in bench_run(run, meter, marker, args)]
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT/'results.json').write_text(json.dumps(results, indent=1, default=float))
