@@ -6,7 +6,7 @@ Docs: https://github.com/wganface/wganface/app.html.md"""
 
 # %% ../nbs/91_app.ipynb #c003
 from __future__ import annotations
-import hashlib, io, subprocess, sys, tempfile
+import io, subprocess, sys, tempfile
 from pathlib import Path
 import numpy as np
 import torch
@@ -83,18 +83,18 @@ def _directions(run:str, r:Run, dims:list) -> Directions:
     return find(run, Path(run).stat().st_mtime if Path(run).exists() else 0, saved.stat().st_mtime if saved.is_file() else 0, tuple(dims), r)
 
 def _upload(r:Run, side, state) -> None:
-    "Project an uploaded photo once (kept in the session by its content's hash); errors are shown in the sidebar"
+    "Project an uploaded photo once (kept in the session by its upload id); errors are shown in the sidebar"
     import streamlit as st
     upload = side.file_uploader('a photo to start from', type=['png', 'jpg', 'jpeg', 'webp', 'bmp'])
     if upload is None: return
-    data = upload.getvalue()
-    h = hashlib.sha1(data).hexdigest()
-    if state.get('upload') == h: 
+    # Streamlit gives each upload an id: every slider move reruns the page, and re-hashing a 20 MB photo each time would show
+    h = upload.file_id
+    if state.get('upload') == h:
         if state.get('upload_error'): side.error(state['upload_error'])
         return
     state['upload'], state['upload_error'] = h, None
     try:
-        px = read_upload(data)
+        px = read_upload(upload.getvalue())
         with st.spinner(f'Projecting {upload.name} into the latent space ...'):
             res = project(r, px, progress=False, critic_weight=0.1 if r.critic is not None else 0.)
     except ValueError as e:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from fastcore.meta import delegates
 import torch
 import torch.nn.functional as F
 
@@ -245,19 +246,17 @@ def edit_effects(readings:np.ndarray, # (directions, faces, steps, attributes), 
     spread = readings[0, :, int(np.abs(s).argmin())].std(0)  # over the unedited faces (the same faces for every direction)
     return slope.mean(1) / np.where(spread > 0, spread, 1)
 
+@delegates(edit_readings)
 def side_effects(run, # a `Run`, run folder or checkpoint file
                  directions:Directions, # the edits
                  scorer, # reads attributes: `scorer(faces) -> (N,A)`, with `scorer.names`
-                 n_faces:int=32, # faces edited
-                 steps=STEPS, # how far each is moved, in latent units
-                 seed:int=0, # seed of the faces
-                 typical:bool=True, # keep the moved latents on the typical set
                  measure:str='rank', # 'rank': mean Spearman of step and reading; 'slope': change per unit step, in standard deviations
+                 **kwargs, # how the faces are edited: `edit_readings`'s n_faces, steps, seed, typical
                 )->pd.DataFrame: # rows: directions; columns: the scorer's attributes
     "How much each edit moves every attribute"
     check_choice(measure, 'measure', ('rank', 'slope'))
-    readings = edit_readings(run, directions, scorer, n_faces, steps, seed, typical)
-    return pd.DataFrame(edit_effects(readings, steps, measure), index=directions.names, columns=scorer.names)
+    readings = edit_readings(run, directions, scorer, **kwargs)
+    return pd.DataFrame(edit_effects(readings, kwargs.get('steps', STEPS), measure), index=directions.names, columns=scorer.names)
 
 # %% ../nbs/83_attributes.ipynb #c022
 def _merge_into(path:Path, r, found:Directions, overwrite:bool) -> Directions:
