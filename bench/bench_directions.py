@@ -4,6 +4,7 @@
     python bench/bench_directions.py --smoke                                        # the 0.1.0 fixture, tiny sizes: checks that it all runs (~2 min)
     python bench/bench_directions.py --runs RUN --strip smile                       # also the README's image strip
     python bench/bench_directions.py --runs RUN --oracle                             # perfect labels: how far can a linear direction go?
+    python bench/bench_directions.py --conditional /work/runs/cond                  # a run trained with --condition labels.csv
 
 The **meter** is not the thing being tested: one ridge regression per attribute (HOG, coarse HOG and pixels at 16x16
 and 32x32) fitted on 3,000 faces drawn by the library's renderer with known values (seeds 100 and 101, half with
@@ -24,6 +25,11 @@ attribute (target >= 0.8 and above the 95th percentile of |that figure| over 100
 correlation says whether a reading follows the steps, not by how much: the meter reads brightness so exactly that a
 change too small to see still gives 1. The slopes say how much: the mean change of the reading per unit step, in
 standard deviations of that reading over the 32 unedited faces.
+
+`--conditional RUN` measures a run trained with `--condition data/faces/labels.csv` instead (no directions: the
+generator is asked for each attribute value directly, `sample(attrs=...)`): the same 32 faces (seed 777), each asked for
+7 values of one attribute evenly from its smallest to its largest training label, the other attributes at their
+training means; the same figures, the steps being the asked values in standard deviations of the training labels.
 
 The meter (and the 100 random directions of each run) are kept in bench/out/directions/ for later invocations.
 """
@@ -248,6 +254,51 @@ def oracle(run, meter, n=2000, seed=5, faces=32):
           ', '.join(f'{a} {v:+.2f}' for a, v in zip(Meter.names, own)))
 
 
+def bench_conditional(run, meter, args):
+    "The direction table's figures for a conditional run: each attribute asked for directly, across its training range"
+    r = as_run(run, device='cpu')
+    g = r.generator
+    if not getattr(g, 'names', None): raise SystemExit(f"{run} was trained without --condition: it takes no attribute values")
+    labels = read_labels_file(builtin_faces_path()/'labels.csv')
+    p95 = random_p95(r, meter, args.random, args.faces)
+    z = seed_latents(list(range(777 * 1000, 777 * 1000 + args.faces)), r.nz, r.noise)
+    rows = []
+    for a in g.names:
+        v = labels.values[:, labels.names.index(a)]
+        asked = np.linspace(v.min(), v.max(), len(STEPS))
+        steps = (asked - float(g.mean[g.names.index(a)])) / float(g.std[g.names.index(a)])
+        faces = torch.stack([sample_faces(g, z=z, attrs={a: float(x)}) for x in asked], 1)  # (faces, steps, 3, H, W)
+        readings = meter(faces.flatten(0, 1)).reshape(args.faces, len(STEPS), -1)[None]
+        j = FACE_PARAMS.index(a)
+        fx = {m: edit_effects(readings, steps, m)[0] for m in ('rank', 'slope')}
+        rows.append(dict(run=str(run), config='conditional', attribute=a, own=fx['rank'][j], random_p95=p95[j],
+                         others=np.abs(np.delete(fx['rank'], j)).mean(), own_slope=fx['slope'][j],
+                         others_slope=np.abs(np.delete(fx['slope'], j)).mean(), range=(float(v.min()), float(v.max()))))
+    print(f"\n== {run}: conditional ({r.steps} steps), each attribute asked from its smallest to its largest training label")
+    print(f"{'attribute':<12}{'range':>16} | {'own rank':>9}{'random p95':>11}{'others rank':>12} | {'own slope':>10}{'others slope':>13} | targets met")
+    for x in rows:
+        own_ok, oth_ok = x['own'] >= 0.8 and x['own'] > x['random_p95'], x['others'] <= 0.3
+        print(f"{x['attribute']:<12}{x['range'][0]:>8.2f}..{x['range'][1]:<6.2f} | {x['own']:>9.2f}{x['random_p95']:>11.2f}{x['others']:>12.2f} | "
+              f"{x['own_slope']:>10.2f}{x['others_slope']:>13.2f} | {'own' if own_ok else '   '} {'others' if oth_ok else ''}")
+    met = sum(x['own'] >= 0.8 and x['own'] > x['random_p95'] and x['others'] <= 0.3 for x in rows)
+    print(f"all targets met by {met} of {len(rows)} attributes; mean own rank {np.mean([x['own'] for x in rows]):.2f}, "
+          f"mean others rank {np.mean([x['others'] for x in rows]):.2f}")
+    return rows
+
+
+def conditional_strip(run, meter, attr, out, seeds=(0, 1, 2), n=5):
+    "Faces (rows: seeds) of a conditional run asked for `n` values of `attr` across its training range, labelled with the meter's reading"
+    r = as_run(run, device='cpu')
+    labels = read_labels_file(builtin_faces_path()/'labels.csv')
+    v = labels.values[:, labels.names.index(attr)]
+    asked = np.linspace(v.min(), v.max(), n)
+    z = seed_latents(list(seeds), r.nz, r.noise)
+    faces = torch.cat([sample_faces(r.generator, z=z[i:i + 1], attrs={attr: float(x)}) for i in range(len(seeds)) for x in asked])
+    readings = meter(faces)[:, FACE_PARAMS.index(attr)]
+    tiles = [label_frame(f, f'{asked[i % n]:.2f}: {readings[i]:+.2f}') for i, f in enumerate(upscale(to_uint8(faces), 2))]
+    return save_png(image_grid(np.stack(tiles), ncol=n), out, overwrite=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--runs', nargs='+', default=['/work/runs/demo', '/work/runs/demo50'])
@@ -259,16 +310,23 @@ def main():
     ap.add_argument('--meter-renders', type=int, default=3000)
     ap.add_argument('--strip', default=None, help='also write the README strip for this attribute (from the last run)')
     ap.add_argument('--oracle', action='store_true', help='only the oracle check: how well a linear direction can do with perfect labels')
+    ap.add_argument('--conditional', nargs='+', default=None, help='instead: measure conditional runs (trained with --condition labels.csv)')
     ap.add_argument('--smoke', action='store_true', help='the 0.1.0 fixture and tiny sizes: checks that everything runs')
     args = ap.parse_args()
     torch.set_num_threads(1)
     if args.smoke:
         args.runs, args.labels, args.faces, args.random, args.samples, args.meter_renders = (
             [str(Path(__file__).parent.parent/'tests'/'fixtures'/'ckpt-v0.1.0-size16-nz8.pt')], [20], 4, 10, 200, 300)
-    size = as_run(args.runs[0], device='cpu').size
+    size = as_run((args.conditional or args.runs)[0], device='cpu').size
     meter, marker = meters(size, args.meter_renders)
     if args.oracle:
         for run in args.runs: oracle(run, meter)
+        return
+    if args.conditional:
+        rows = [row for run in args.conditional for row in bench_conditional(run, meter, args)]
+        OUT.mkdir(parents=True, exist_ok=True)
+        (OUT/'conditional.json').write_text(json.dumps(rows, indent=1, default=float))
+        if args.strip: print(f"\nWrote {conditional_strip(args.conditional[-1], meter, args.strip, OUT/f'conditional-{args.strip}.png')}")
         return
     results = [row for run in args.runs for row in bench_run(run, meter, marker, args)]
     OUT.mkdir(parents=True, exist_ok=True)

@@ -76,7 +76,11 @@ def add_diff_augment(
     "Make `critic` see DiffAugment-ed images whenever it is in training mode; returns `critic`"
     parse_policy(policy)
     def _augment(module, args):
-        if module.training: return (diff_augment(args[0], policy),) + tuple(args[1:])
+        if not module.training: return
+        x = args[0]
+        # a conditional critic's attribute channels are not pixels: they pass unchanged
+        x = diff_augment(x, policy) if x.shape[1] <= 3 else torch.cat([diff_augment(x[:, :3], policy), x[:, 3:]], 1)
+        return (x,) + tuple(args[1:])
     critic.register_forward_pre_hook(_augment)
     critic.diff_augment = policy
     return critic

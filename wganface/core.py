@@ -12,7 +12,7 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['CLOCKS', 'THREADS', 'make_folder', 'check_writable', 'atomic_write', 'write_text', 'json_safe', 'read_jsonl',
-           'append_jsonl', 'write_jsonl', 'check_at_least', 'check_finite', 'check_size', 'check_choice',
+           'append_jsonl', 'write_jsonl', 'check_at_least', 'check_finite', 'check_size', 'check_choice', 'short_list',
            'resolve_device', 'available_memory', 'check_memory', 'clock_seconds', 'idle_cores', 'resolve_threads',
            'set_threads']
 
@@ -118,6 +118,10 @@ def check_choice(value, # what the user gave
                 ):
     "Raise a one-line error unless `value` is one of `choices`"
     if value not in choices: raise ValueError(f"{name}={value!r} is not supported: use one of {', '.join(map(str, choices))}")
+
+def short_list(names:list, most:int=12) -> str:
+    "'a, b, c and 9 more': names for a message, at most `most` of them"
+    return ', '.join(names[:most]) + (f' and {len(names) - most} more' if len(names) > most else '') if names else 'none'
 
 # %% ../nbs/00_core.ipynb #c015
 def resolve_device(device=None # 'cpu', 'cuda', 'cuda:1', a `torch.device`, or None for CUDA when available

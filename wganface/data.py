@@ -19,6 +19,7 @@ from fastai.data.load import DataLoader
 from fastai.data.transforms import IndexSplitter, Normalize
 from fastai.vision.data import ImageBlock
 from fastai.vision.gan import InvisibleTensor
+from .conditional import attribute_maps
 from .core import check_at_least, check_size, resolve_device
 from .latents import check_noise, check_nz, default_nz, sample_noise
 from .render import show_images
@@ -143,28 +144,39 @@ class FaceTensorDL(DataLoader):
         steps:int=1, # Batches per epoch (0: an empty loader, e.g. the validation set a GAN does not need)
         flip:bool=False, # Mirror each drawn face with probability 1/2
         device=None, # Where batches are made; default: where `images` are
+        labels:torch.Tensor|None=None, # A conditional run's standardised attributes (N, A), one row per face
     ):
         check_noise(noise)
         super().__init__(dataset=None, bs=bs, num_workers=0, device=images.device if device is None else device)
         self.images, self.nz, self.noise, self.steps, self.flip = images.to(self.device), nz, noise, steps, flip
+        self.labels = None if labels is None else torch.as_tensor(labels, dtype=torch.float32).to(self.device)
 
     def __len__(self): return self.steps
     def get_idxs(self): return range(self.steps)
     def to(self, device):
         self.device = device
         if hasattr(self, 'images'): self.images = self.images.to(self.device)
+        if getattr(self, 'labels', None) is not None: self.labels = self.labels.to(self.device)
         return self
 
     def create_batches(self, samps):
         x = self.images
         for _ in samps:  # one batch per index: `steps` of them, or this process's share under `DistributedDL`
-            y = x[torch.randint(len(x), (self.bs,), device=x.device)]
+            i = torch.randint(len(x), (self.bs,), device=x.device)
+            y = x[i]
             if self.flip: y = torch.where(torch.rand(self.bs, 1, 1, 1, device=x.device) < 0.5, y.flip(-1), y)
-            yield sample_noise(self.bs, self.nz, self.noise, device=x.device), y
+            z = sample_noise(self.bs, self.nz, self.noise, device=x.device)
+            if self.labels is not None: z, y = self._conditioned(z, y, i)
+            yield z, y
+
+    def _conditioned(self, z, y, i):
+        "A conditional batch: the fakes asked for the attributes of other training faces, the reals carrying their own as channels"
+        asked = self.labels[torch.randint(len(self.labels), (self.bs,), device=z.device)]
+        return torch.cat([z, asked], 1), torch.cat([y, attribute_maps(self.labels[i], y)], 1)
 
     def show_batch(self, max_n:int=16, ncol:int|None=None, **kwargs):
         "Show the real faces of one batch"
-        return show_images(self.one_batch()[1][:max_n].cpu(), ncol=ncol, **kwargs)
+        return show_images(self.one_batch()[1][:max_n, :3].cpu(), ncol=ncol, **kwargs)
 
 # %% ../nbs/20_data.ipynb #c019
 @dataclass
@@ -194,6 +206,7 @@ def face_dls(
     flip:bool=False, # Mirror faces at random (doubles the data, but mirrors asymmetric features too)
     device=None, # Device for the batches; default: CUDA when available, else CPU (chosen now, not at import)
     in_memory:bool=True, # Serve batches from one tensor on the device (`FaceTensorDL`); False: fastai's per-item DataBlock pipeline
+    labels=None, # A conditional run's standardised attributes (N, A), one row per usable image in `load_face_folder`'s order
 ):
     "fastai `DataLoaders` of (noise, real face) batches over every image in `path`; `dls.face_data` says what they hold"
     from fastai.vision.augment import FlipItem
@@ -209,9 +222,13 @@ def face_dls(
                       "so training goes ahead, but expect repeats within a batch", FaceDataWarning)
     steps = steps_per_epoch or max(1, math.ceil(len(imgs) / bs))
     device = resolve_device(device)
+    if labels is not None and len(labels) != len(imgs):
+        raise ValueError(f"{len(labels)} rows of labels for the {len(imgs)} usable images in '{path}': give one row per image")
+    if labels is not None and not in_memory: raise ValueError("labels (a conditional run) need in_memory=True")
     if in_memory:
         x = faces_to_tensor(imgs, device)
-        dls = DataLoaders(FaceTensorDL(x, nz, noise, bs, steps, flip), FaceTensorDL(x, nz, noise, bs, 0), path=path, device=device)
+        dls = DataLoaders(FaceTensorDL(x, nz, noise, bs, steps, flip, labels=labels), FaceTensorDL(x, nz, noise, bs, 0),
+                          path=path, device=device)
     else:
         dblock = DataBlock(blocks=(TransformBlock, ImageBlock),
                            get_x=NoiseGetter(nz, noise),

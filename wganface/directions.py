@@ -16,14 +16,14 @@ import torch.nn.functional as F
 from torch import nn
 
 import wganface
-from .core import atomic_write, check_writable, json_safe
+from .core import atomic_write, check_writable, json_safe, short_list
 from .latents import renormalise, span_part
 from .runs import Run, RunWarning, as_run, run_folder_of
 
 # %% auto #0
-__all__ = ['DIRECTIONS_FILE', 'DIRECTIONS_FORMAT', 'UnknownDirection', 'Directions', 'short_list', 'generator_fingerprint',
-           'run_info', 'check_directions', 'directions_path', 'direction_file_kind', 'save_directions',
-           'read_directions', 'load_directions', 'edit_latents', 'orthogonalise', 'disentangle']
+__all__ = ['DIRECTIONS_FILE', 'DIRECTIONS_FORMAT', 'UnknownDirection', 'Directions', 'generator_fingerprint', 'run_info',
+           'check_directions', 'directions_path', 'direction_file_kind', 'save_directions', 'read_directions',
+           'load_directions', 'edit_latents', 'orthogonalise', 'disentangle']
 
 # %% ../nbs/58_directions.ipynb #c006
 class UnknownDirection(KeyError, ValueError):
@@ -75,10 +75,6 @@ class Directions:
         return dict(zip(self.names, self.vectors))
 
     def __repr__(self): return f"Directions({short_list(self.names)}; nz={self.nz})"
-
-def short_list(names:list, most:int=12) -> str:
-    "'a, b, c and 9 more': names for a message, at most `most` of them"
-    return ', '.join(names[:most]) + (f' and {len(names) - most} more' if len(names) > most else '') if names else 'none'
 
 # %% ../nbs/58_directions.ipynb #c009
 def generator_fingerprint(generator:nn.Module) -> str:

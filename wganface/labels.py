@@ -17,7 +17,7 @@ from .data import IMAGE_EXTS, FaceDataWarning
 from .directions import short_list
 
 # %% auto #0
-__all__ = ['Labels', 'check_classes', 'read_labels_file', 'folder_labels']
+__all__ = ['Labels', 'check_classes', 'read_labels_file', 'folder_labels', 'training_labels']
 
 # %% ../nbs/63_labels.ipynb #c006
 @dataclass
@@ -120,3 +120,25 @@ def folder_labels(with_images, # a folder of faces that have the attribute
         files.append(fs)
     values = np.array([[1.]] * len(files[0]) + [[0.]] * len(files[1]))
     return Labels([name], values, files=files[0] + files[1], source=f'{Path(with_images).name} / {Path(without_images).name}')
+
+# %% ../nbs/63_labels.ipynb #6b11ba74
+def training_labels(path, # the labels file (`file,attr1,...` or CelebA's layout); the files are looked up in `images`
+                    files:list, # the training images, in the order training uses them (`load_face_folder(...).files`)
+                    attrs=None, # the attributes to use (a list or 'a,b'); default: all
+                   )->tuple: # (names, values (N, A) float32 in the labels' units)
+    "Every attribute of every training image, in `files`' order: what a conditional run trains with"
+    files = [Path(f) for f in files]
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', FaceDataWarning)  # rows for images training does not use are fine here
+        labels = read_labels_file(path, images=files[0].parent if files else None).select(attrs)
+    if labels.files is None: raise ValueError(f"{labels.source} labels seeds, not images: a conditional run needs a label per training image (file,attr1,...)")
+    rows = {f.name: i for i, f in enumerate(labels.files)}
+    missing = [f.name for f in files if f.name not in rows]
+    if missing: raise ValueError(f"{len(missing)} of the {len(files)} training images have no row in {labels.source} "
+                                 f"(the first: {missing[0]}): label every image, or move the unlabelled ones out of the folder")
+    values = labels.values[[rows[f.name] for f in files]]
+    gaps = np.argwhere(np.isnan(values))
+    if len(gaps): raise ValueError(f"{files[gaps[0][0]].name} has no {labels.names[gaps[0][1]]!r} value in {labels.source}: "
+                                   "a conditional run needs every attribute of every image")
+    check_classes(Labels(labels.names, values, source=labels.source), least=2)
+    return labels.names, values.astype(np.float32)

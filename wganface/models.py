@@ -14,6 +14,7 @@ from torch import nn
 from fastcore.meta import delegates
 from fastai.layers import ConvLayer, NormType
 from fastai.vision.gan import AddChannels, basic_generator, basic_critic
+from .conditional import ConditionalGenerator, conditioned
 from .core import check_at_least, check_choice, check_finite, check_memory, check_size
 from .latents import check_nz, sample_noise
 from .render import to_uint8
@@ -92,21 +93,24 @@ def face_critic(
     return basic_critic(size, n_channels, n_features=n_features, n_extra_layers=n_extra_layers, **kwargs)
 
 # %% ../nbs/21_models.ipynb #c012
-MODEL_KEYS = ('size', 'nz', 'n_features', 'n_extra_layers', 'leak', 'critic_norm', 'upsample')
+MODEL_KEYS = ('size', 'nz', 'n_features', 'n_extra_layers', 'leak', 'critic_norm', 'upsample', 'condition_attrs')
 
 def build_generator(options, # a run's options: a mapping or an object with the `MODEL_KEYS` attributes
                    ) -> nn.Sequential:
     "The generator a run's options describe (untrained)"
     o = options if isinstance(options, Mapping) else vars(options)
-    return face_generator(o['size'], nz=o['nz'], n_features=o['n_features'], n_extra_layers=o['n_extra_layers'], leak=o['leak'],
-                          upsample=o.get('upsample') or 'transposed')
+    attrs = list(o.get('condition_attrs') or [])
+    g = face_generator(o['size'], nz=o['nz'] + len(attrs), n_features=o['n_features'], n_extra_layers=o['n_extra_layers'],
+                       leak=o['leak'], upsample=o.get('upsample') or 'transposed')
+    return ConditionalGenerator(g, o['nz'], attrs) if attrs else g
 
 def build_critic(options, # a run's options: a mapping or an object with the `MODEL_KEYS` attributes
                 ) -> nn.Sequential:
     "The critic a run's options describe (untrained)"
     o = options if isinstance(options, Mapping) else vars(options)
+    # a conditional run's critic sees each face with its attributes as extra channels
     return face_critic(o['size'], n_features=o['n_features'], n_extra_layers=o['n_extra_layers'], leak=o['leak'],
-                       norm=o.get('critic_norm') or 'batch')
+                       norm=o.get('critic_norm') or 'batch', n_channels=3 + len(o.get('condition_attrs') or ()))
 
 def build_models(options) -> tuple:
     "(generator, critic) as a run's options describe them"
@@ -132,7 +136,8 @@ def device_of(module:nn.Module) -> torch.device:
     return next(iter(module.parameters()), torch.empty(0)).device
 
 def latent_dims(generator:nn.Module) -> int:
-    "How many noise values a generator takes, read from its first layer"
+    "How many noise values a generator takes, read from its first layer (a conditional generator's attributes not counted)"
+    if isinstance(generator, ConditionalGenerator): return generator.nz
     first = next((m for m in generator.modules() if isinstance(m, (nn.ConvTranspose2d, nn.Conv2d, nn.Linear))), None)
     if first is None: raise ValueError("cannot tell how many noise dims this generator takes: pass nz")
     return first.in_features if isinstance(first, nn.Linear) else first.in_channels
@@ -146,11 +151,13 @@ def sample_faces(
     bs:int=256, # Batch size for generation
     noise:str='normal', # The noise the generator was trained on ('normal' or 'uniform'); a run's `noise`
     nz:int|None=None, # Noise dims; default: read from the generator's first layer
+    attrs:dict|None=None, # A conditional run's attribute values, e.g. {'smile': 1} (labels' units; others at their training mean)
 ) -> torch.Tensor:
     "Generate `n` faces (on the CPU, in [-1, 1]) from seeded latents, with the generator in eval mode"
     if z is None:
         check_at_least(n, 'n', hint='ask for at least 1 face')
         z = sample_noise(n, nz or latent_dims(generator), noise, seed=seed)
+    z = conditioned(generator, z, attrs)
     dev = device_of(generator)
     with evaluating(generator): return torch.cat([generator(b.to(dev)).float().cpu() for b in z.split(bs)])
 
@@ -186,7 +193,7 @@ def estimate_memory(options, # a run's options (`MODEL_KEYS`)
         gen, crit = build_models(o) if training else (build_generator(o), None)
         n_params = sum(p.numel() for net in (gen, crit) if net is not None for p in net.parameters())
         acts = _activations(gen, torch.empty(1, o['nz']))
-        if crit is not None: acts += _activations(crit, torch.empty(1, 3, o['size'], o['size']))
+        if crit is not None: acts += _activations(crit, torch.empty(1, 3 + len(o.get('condition_attrs') or ()), o['size'], o['size']))
     per_param, per_act = (4 * 5, 4 * 4) if training else (4, 4 * 2)  # weights, grads, 2 moments, moving average
     return n_params * per_param + bs * acts * per_act
 

@@ -63,6 +63,8 @@ class TrainOptions:
     holdout:str|None=None # Folder of real faces NOT trained on: the floor of `eval_every`'s scores; default: new renders for the built-in faces, else halves of the training faces
     clock:str='wall' # What `minutes` counts: 'wall' clock time, or 'cpu' time of this process (fair when other programs share the CPU)
     warm_start:int=0 # Autoencoder steps before the GAN: the generator pretrained as the decoder of a critic-shaped encoder on the faces (WAE-MMD); 0: off
+    condition:str|None=None # Labels CSV (`file,attr1,...`, every training image, every attribute): train a conditional GAN, so `sample --attrs smile=1` asks for a smile
+    condition_attrs:list|None=None # The attributes a conditional run was trained with (filled in by `train` from `condition`)
 
     def __post_init__(self):
         check_at_least(self.minutes, 'minutes', 0, hint='a time budget in minutes, or 0 for none'); check_finite(self.minutes, 'minutes')
@@ -92,13 +94,19 @@ class TrainOptions:
         check_choice(self.precision, 'precision', PRECISIONS)
         if self.data is not None: self.data = str(Path(self.data).expanduser().resolve())
         if self.holdout is not None: self.holdout = str(Path(self.holdout).expanduser().resolve())
+        if self.condition is not None:
+            if not Path(self.condition).expanduser().is_file():
+                raise FileNotFoundError(f"--condition '{self.condition}' is not a file: give a labels CSV (file,attr1,attr2,...), e.g. data/faces/labels.csv")
+            self.condition = str(Path(self.condition).expanduser().resolve())
+            if self.warm_start: raise ValueError("warm_start does not work with condition (the autoencoder knows no attributes): use one of them")
+        if self.condition_attrs is not None: self.condition_attrs = list(self.condition_attrs)
 
     def to_dict(self) -> dict: return dataclasses.asdict(self)
 
 # %% ../nbs/30_options.ipynb #c009
 LEGACY_DEFAULTS = dict(penalty='clip', critic_norm='batch', penalty_weight=0., penalty_every=1, opt='rmsprop', ema=0.,
                        diffaug='', minutes=0., eval_every=0, precision='fp32', channels_last=False, flip=False, keep_fakes=0,
-                       upsample='transposed', clock='wall', holdout=None)
+                       upsample='transposed', clock='wall', holdout=None, condition=None, condition_attrs=None)
 
 # options that only say how long, how often or on what hardware to train: a resume may give new values
 RESUMABLE = ('epochs', 'minutes', 'clock', 'save_every', 'keep', 'keep_fakes', 'eval_every', 'holdout', 'precision', 'channels_last')

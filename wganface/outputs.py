@@ -12,6 +12,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from .conditional import parse_attrs
 from .core import check_at_least, check_choice, check_memory, check_writable
 from .latents import noise_range
 from .models import face_batches
@@ -28,6 +29,7 @@ def save_samples(
     out='samples.png', # PNG grid to write
     n:int=64, # How many faces
     seed:int=0, # Seed of the latents: the same seed gives the same faces
+    attrs:str|dict='', # A conditional run's attribute values, e.g. 'smile=1,eye_open=0.5' (the labels' units; others at their mean)
     ncol:int|None=None, # Columns of the grid (default: square-ish)
     scale:int=1, # Enlarge each face this many times (nearest) in the grid
     individual:str|None=None, # Also write each face as its own PNG into this folder
@@ -45,7 +47,7 @@ def save_samples(
     r = as_run(run, device=device)
     # the faces as floats and as the grid's pixels, at least: refuse before filling memory
     check_memory(n * 3 * r.size**2 * (4 + 2 * scale**2), f"a grid of n={n} faces", "ask for fewer faces (--n)")
-    faces = r.sample(n, seed)
+    faces = r.sample(n, seed, parse_attrs(attrs) if isinstance(attrs, str) else attrs)
     save_grid(faces, out, ncol=ncol, scale=scale, overwrite=overwrite)
     if individual is not None:
         for i, f in enumerate(faces): save_png(f, folder/f'sample-seed{seed}-{i:03d}.png', overwrite=True)

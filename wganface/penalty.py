@@ -86,8 +86,9 @@ class CriticPenalty(Callback):
         eps = torch.rand(real.shape[0], 1, 1, 1, device=real.device, dtype=real.dtype)
         mix = (eps * real + (1 - eps) * fake).requires_grad_(True)
         g, = torch.autograd.grad(self.model.critic(mix).sum(), mix, create_graph=True)
-        return (g.float().flatten(1).norm(dim=1) - 1).pow(2).mean()
+        # only the pixels: a conditional critic's attribute channels are what it should be sensitive to
+        return (g[:, :3].float().flatten(1).norm(dim=1) - 1).pow(2).mean()
 
     def r1_penalty(self) -> torch.Tensor:
         g, = torch.autograd.grad(self.pred.sum(), self.xb[0], create_graph=True)
-        return g.float().flatten(1).pow(2).sum(1).mean() / 2
+        return g[:, :3].float().flatten(1).pow(2).sum(1).mean() / 2

@@ -199,9 +199,9 @@ class Run:
         "Where the explorers write by default: the run folder's explore/, else ./explore"
         return (self.folder if self.folder is not None else Path('.'))/'explore'
 
-    def sample(self, n:int=64, seed:int|None=0) -> torch.Tensor:
-        "`n` faces (CPU, in [-1, 1]) from seeded latents: seed s gives `wganface sample --seed s`"
-        return sample_faces(self.generator, n, seed, noise=self.noise, nz=self.nz)
+    def sample(self, n:int=64, seed:int|None=0, attrs:dict|None=None) -> torch.Tensor:
+        "`n` faces (CPU, in [-1, 1]) from seeded latents: seed s gives `wganface sample --seed s`; `attrs`: a conditional run's attribute values"
+        return sample_faces(self.generator, n, seed, noise=self.noise, nz=self.nz, attrs=attrs)
 
     def to(self, device):
         "Move both networks to `device`; returns the run"

@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .core import check_at_least, check_choice
+from .conditional import ConditionalGenerator
 from .directions import (Directions, UnknownDirection, short_list, check_directions, directions_path, disentangle,
                                  edit_latents, load_directions, run_info)
 from .latents import (extremes_latents, load_latents, parse_dims, renormalise, sample_noise, seed_latents,
@@ -41,7 +42,8 @@ def first_layer_map(generator:nn.Module) -> torch.Tensor:
         scale = bn.running_var.detach().double().cpu().add(bn.eps).rsqrt()
         if bn.weight is not None: scale = scale * bn.weight.detach().double().cpu()
         a = a * scale.view(-1, *([1] * (a.ndim - 1)))
-    return a.reshape(-1, a.shape[-1])
+    # the noise's columns only: a conditional generator's attribute inputs are not directions of the latent space
+    return a.reshape(-1, a.shape[-1])[:, :latent_dims(generator)]
 
 def sefa(generator:nn.Module, # a generator, e.g. `Run.generator`
          k:int|None=None, # how many directions (None: all nz)
@@ -58,6 +60,8 @@ def layer_activations(generator:nn.Module, # a `face_generator`: AddChannels, th
                       bs:int=256, # latents per batch
                      )->torch.Tensor: # (N, D) on the CPU
     "The output of the generator's first `layer` blocks for latents `z`, flattened"
+    if isinstance(generator, ConditionalGenerator):  # its network, with every attribute at the training mean
+        z, generator = torch.cat([z, z.new_zeros(len(z), generator.n_attrs)], 1), generator.generator
     blocks = list(generator.children())
     if not 1 <= layer < len(blocks) - 1: raise ValueError(f"layer must be from 1 to {len(blocks) - 2} for this generator, got {layer}")
     body = nn.Sequential(*blocks[:layer + 1])

@@ -22,7 +22,10 @@ import wganface
 from .core import THREADS, append_jsonl, write_text
 from .latents import sample_noise
 from .render import new_figure, save_figure, save_grid
-from .data import face_dls
+from .conditional import standardised_labels
+from .data import face_dls, load_face_folder
+from .faces import builtin_faces_path
+from .labels import training_labels
 from .models import build_models, check_training_memory, sample_faces
 from .augment import add_diff_augment
 from .penalty import CriticPenalty
@@ -145,9 +148,10 @@ def _resumed(out:Path, given:dict, change:str) -> tuple:
     return o, ckpt
 
 # %% ../nbs/70_train.ipynb #c011
-def _learner(o:TrainOptions, dls, out:Path, device, cbs=None) -> GANLearner:
-    "`wgan_learner` with the networks, optimiser and callbacks `o` asks for, on `device`"
+def _learner(o:TrainOptions, dls, out:Path, device, cbs=None, labels=None) -> GANLearner:
+    "`wgan_learner` with the networks, optimiser and callbacks `o` asks for, on `device`; `labels`: a conditional run's"
     gen, crit = build_models(o)
+    if labels is not None: gen.set_stats(labels)  # kept in the checkpoint: label units -> inputs, without the labels file
     if o.diffaug: add_diff_augment(crit, o.diffaug)
     fixed_z = sample_noise(64, o.nz, o.noise, seed=o.seed)
     extra = L(RunFolder(out, o, fixed_z, dls.face_data.hash), DivergenceGuard())
@@ -164,6 +168,13 @@ def _learner(o:TrainOptions, dls, out:Path, device, cbs=None) -> GANLearner:
     if o.precision == 'bf16': learn.to_bf16()
     elif o.precision == 'fp16': learn.to_fp16()
     return learn
+
+def _condition_labels(o:TrainOptions) -> tuple:
+    "(options with the attributes filled in, labels (N, A) in the training images' order) for a conditional run; (o, None) otherwise"
+    if not o.condition: return o, None
+    files = load_face_folder(o.data if o.data is not None else builtin_faces_path(), o.size).files  # decoded once: `face_dls` reuses it
+    names, values = training_labels(o.condition, files, o.condition_attrs)
+    return dataclasses.replace(o, condition_attrs=names), values
 
 def _restore(learn:GANLearner, ckpt:dict):
     "Put a checkpoint's weights, optimiser state, step counters, callback states, moving average and RNG back into `learn`"
@@ -253,11 +264,12 @@ def train(
             o, ckpt = on_rank0(_resumed, out, {**kwargs, **({'data': data} if data is not None else {})}, change)
             check_training_memory(o, o.bs, device)
         set_seed(o.seed)
-        dls = face_dls(o.data, size=o.size, nz=o.nz, bs=o.bs, noise=o.noise, steps_per_epoch=o.steps_per_epoch,
-                       flip=o.flip, device=device)
+        o, labels = _condition_labels(o)
+        dls = face_dls(o.data, size=o.size, nz=o.nz, bs=o.bs, noise=o.noise, steps_per_epoch=o.steps_per_epoch, flip=o.flip,
+                       device=device, labels=None if labels is None else standardised_labels(labels, o.condition_attrs))
         if ckpt is not None and ckpt.get('data_hash') not in (None, dls.face_data.hash):
             raise ValueError(f"'{dls.face_data.path}' does not hold the images this run trained on: pass the run's own image folder")
-        learn = _learner(o, dls, out, device, cbs)
+        learn = _learner(o, dls, out, device, cbs, labels)
         if o.warm_start and ckpt is None:  # a new run only: a resumed one continues from its own weights
             learn.add_cb(AutoencoderWarmStart(build_encoder(o), o.warm_start, o.bs, o.noise, o.flip, o.seed, progress and not rank_distrib()))
         if ckpt is not None:
