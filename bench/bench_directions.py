@@ -28,8 +28,8 @@ standard deviations of that reading over the 32 unedited faces.
 
 `--conditional RUN` measures a run trained with `--condition data/faces/labels.csv` instead (no directions: the
 generator is asked for each attribute value directly, `sample(attrs=...)`): the same 32 faces (seed 777), each asked for
-7 values of one attribute evenly from its smallest to its largest training label, the other attributes at their
-training means; the same figures, the steps being the asked values in standard deviations of the training labels.
+7 values of one attribute evenly from its smallest to its largest training label, the other attributes as on the
+training face each one's noise picks (what the run does without --attrs); the same figures, the steps being the asked values in standard deviations of the training labels.
 
 The meter (and the 100 random directions of each run) are kept in bench/out/directions/ for later invocations.
 """

@@ -26,6 +26,7 @@ class ConditionalGenerator(nn.Module):
         # the labels' mean and spread: part of the state dict, so a checkpoint alone turns label values into inputs
         self.register_buffer('mean', torch.zeros(len(self.names)))
         self.register_buffer('std', torch.ones(len(self.names)))
+        self.register_buffer('bank', torch.zeros(0, len(self.names)))  # the training faces' standardised attributes
 
     @property
     def n_attrs(self) -> int: return len(self.names)
@@ -34,15 +35,38 @@ class ConditionalGenerator(nn.Module):
         "Take the attributes' mean and spread from the training labels `values` (N, A), in label units"
         mean, std = label_stats(values, self.names)
         self.mean.copy_(mean); self.std.copy_(std)
+        self.bank = (torch.as_tensor(values, dtype=torch.float32, device=self.mean.device) - mean.to(self.mean.device)) / std.to(self.mean.device)
         return self
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        if prefix + 'bank' in state_dict: self.bank = torch.empty_like(state_dict[prefix + 'bank'])  # as many faces as the run had
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def standardise(self, values:torch.Tensor) -> torch.Tensor:
         "Label units -> the generator's inputs (mean 0, spread 1)"
         return (torch.as_tensor(values, dtype=torch.float32, device=self.mean.device) - self.mean) / self.std
 
+    def attribute_inputs(self, z:torch.Tensor, # noise (N, nz)
+                         attrs:dict|None=None, # attribute -> value in the labels' units; the rest as on a training face
+                        ) -> torch.Tensor: # (N, A)
+        "The attribute inputs for noise `z`: each row a training face's (picked by the noise's first value), with `attrs` set"
+        z = z.flatten(1)
+        if len(self.bank):
+            # the normal CDF of the first noise value spreads the picks evenly over the faces, the same pick for the same noise
+            pick = (torch.special.ndtr(z[:, 0].float()) * len(self.bank)).long().clamp(0, len(self.bank) - 1)
+            y = self.bank[pick.to(self.bank.device)].to(z.device)
+        else: y = z.new_zeros(len(z), self.n_attrs)  # no faces known (a generator built by hand): the mean
+        y = y.to(z.dtype).clone()
+        unknown = [a for a in (attrs or {}) if a not in self.names]
+        if unknown: raise ValueError(f"unknown attribute {unknown[0]!r}: this run was trained with {short_list(self.names)}")
+        for a, v in (attrs or {}).items():
+            j = self.names.index(a)
+            y[:, j] = (float(v) - self.mean[j].item()) / self.std[j].item()
+        return y
+
     def forward(self, x:torch.Tensor) -> torch.Tensor:
         x = x.flatten(1)
-        if x.shape[1] == self.nz: x = torch.cat([x, x.new_zeros(len(x), self.n_attrs)], 1)  # every attribute at its training mean
+        if x.shape[1] == self.nz: x = torch.cat([x, self.attribute_inputs(x)], 1)
         elif x.shape[1] != self.nz + self.n_attrs:
             raise ValueError(f"this conditional generator takes {self.nz} noise values, optionally followed by "
                              f"{self.n_attrs} attribute values ({short_list(self.names)}), not {x.shape[1]}")
@@ -77,7 +101,7 @@ def standardised_labels(values, names:list) -> torch.Tensor:
 # %% ../nbs/14_conditional.ipynb #c012
 def conditioned(generator, # a generator; a `ConditionalGenerator` takes `attrs`
                 z:torch.Tensor, # noise (N, nz)
-                attrs:dict|None=None, # attribute -> value in the labels' units, e.g. {'smile': 1}; others at their training mean
+                attrs:dict|None=None, # attribute -> value in the labels' units, e.g. {'smile': 1}; the others as on a training face picked by the noise
                ) -> torch.Tensor:
     "The generator's input for noise `z` with the attribute values `attrs`: (N, nz + A) for a conditional generator, `z` itself otherwise"
     if not attrs:
@@ -85,12 +109,7 @@ def conditioned(generator, # a generator; a `ConditionalGenerator` takes `attrs`
     if not isinstance(generator, ConditionalGenerator):
         raise ValueError("this run was trained without attributes, so it cannot take attrs: train with --condition LABELS.csv, "
                          "or use a direction (wganface directions, --direction)")
-    unknown = [a for a in attrs if a not in generator.names]
-    if unknown: raise ValueError(f"unknown attribute {unknown[0]!r}: this run was trained with {short_list(generator.names)}")
-    values = generator.mean.clone()
-    for a, v in attrs.items(): values[generator.names.index(a)] = float(v)
-    y = generator.standardise(values).to(z.device).expand(len(z), -1)
-    return torch.cat([z.flatten(1), y], 1)
+    return torch.cat([z.flatten(1), generator.attribute_inputs(z, attrs)], 1)
 
 def parse_attrs(text:str) -> dict:
     "'smile=1,eye_open=0.2' -> {'smile': 1.0, 'eye_open': 0.2}"

@@ -151,7 +151,7 @@ def sample_faces(
     bs:int=256, # Batch size for generation
     noise:str='normal', # The noise the generator was trained on ('normal' or 'uniform'); a run's `noise`
     nz:int|None=None, # Noise dims; default: read from the generator's first layer
-    attrs:dict|None=None, # A conditional run's attribute values, e.g. {'smile': 1} (labels' units; others at their training mean)
+    attrs:dict|None=None, # A conditional run's attribute values, e.g. {'smile': 1} (labels' units; the others as on a training face the noise picks)
 ) -> torch.Tensor:
     "Generate `n` faces (on the CPU, in [-1, 1]) from seeded latents, with the generator in eval mode"
     if z is None:

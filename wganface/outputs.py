@@ -29,7 +29,7 @@ def save_samples(
     out='samples.png', # PNG grid to write
     n:int=64, # How many faces
     seed:int=0, # Seed of the latents: the same seed gives the same faces
-    attrs:str|dict='', # A conditional run's attribute values, e.g. 'smile=1,eye_open=0.5' (the labels' units; others at their mean)
+    attrs:str|dict='', # A conditional run's attribute values, e.g. 'smile=1,eye_open=0.5' (the labels' units; the others as on a training face the noise picks)
     ncol:int|None=None, # Columns of the grid (default: square-ish)
     scale:int=1, # Enlarge each face this many times (nearest) in the grid
     individual:str|None=None, # Also write each face as its own PNG into this folder

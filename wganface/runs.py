@@ -105,6 +105,10 @@ def load_checkpoint(fname, map_location='cpu') -> dict:
 
 REQUIRED = ('options', 'generator', 'critic', 'epoch')
 
+def _fits(key:str, got, want) -> bool:
+    "Whether a stored tensor has the shape the options describe (a conditional run's face bank: any number of faces)"
+    return tuple(got) == tuple(want) or (key.split('.')[-1] == 'bank' and len(got) == 2 and got[1:] == want[1:])
+
 def check_checkpoint(ckpt:dict, fname) -> dict:
     "The checkpoint's options, after checking that it is whole: its parts there, weights finite and shaped as its options say"
     missing = [k for k in REQUIRED if k not in ckpt or ckpt[k] is None]
@@ -123,7 +127,7 @@ def check_checkpoint(ckpt:dict, fname) -> dict:
         if sd is None and part == 'generator_ema': continue
         want = net.state_dict()
         if (not isinstance(sd, dict) or set(sd) != set(want)
-                or any(not torch.is_tensor(sd[k]) or tuple(sd[k].shape) != tuple(v.shape) for k, v in want.items())):
+                or any(not torch.is_tensor(sd[k]) or not _fits(k, sd[k].shape, v.shape) for k, v in want.items())):
             raise CheckpointError(f"'{fname}': its {part} weights do not fit its options (size={o['size']}, nz={o['nz']}, "
                                   f"n_features={o['n_features']}): the file was altered or comes from another program")
         bad = _non_finite(sd)

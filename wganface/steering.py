@@ -60,8 +60,8 @@ def layer_activations(generator:nn.Module, # a `face_generator`: AddChannels, th
                       bs:int=256, # latents per batch
                      )->torch.Tensor: # (N, D) on the CPU
     "The output of the generator's first `layer` blocks for latents `z`, flattened"
-    if isinstance(generator, ConditionalGenerator):  # its network, with every attribute at the training mean
-        z, generator = torch.cat([z, z.new_zeros(len(z), generator.n_attrs)], 1), generator.generator
+    if isinstance(generator, ConditionalGenerator):  # its network, with the attributes it takes for plain noise
+        z, generator = torch.cat([z, generator.attribute_inputs(z)], 1), generator.generator
     blocks = list(generator.children())
     if not 1 <= layer < len(blocks) - 1: raise ValueError(f"layer must be from 1 to {len(blocks) - 2} for this generator, got {layer}")
     body = nn.Sequential(*blocks[:layer + 1])
