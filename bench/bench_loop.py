@@ -28,6 +28,8 @@ def plain_loop(imgs, gen, crit, a):
     opt_g, opt_c = make(gen.parameters()), make(crit.parameters())
     ema = copy.deepcopy(gen).requires_grad_(False) if a.ema else None
     n_pen = 0
+    from wganface.augment import diff_augment
+    judge = (lambda x: crit(diff_augment(x, a.diffaug))) if a.diffaug else crit  # DiffAugment inside the critic, as train() hooks it
     t = time.perf_counter()
     for step in range(a.steps):
         if step % (a.n_crit + 1) < a.n_crit:
@@ -38,8 +40,8 @@ def plain_loop(imgs, gen, crit, a):
             if a.penalty != 'clip': n_pen += 1
             if due and a.penalty == 'r1': real.requires_grad_(True)
             with torch.no_grad(): fake = gen(torch.randn(a.bs, a.nz))
-            real_pred = crit(real)
-            loss = real_pred.mean() - crit(fake).mean()
+            real_pred = judge(real)
+            loss = real_pred.mean() - judge(fake).mean()
             if a.penalty != 'clip': loss = loss + 1e-3 * real_pred.pow(2).mean()
             if due and a.penalty == 'r1':
                 g, = torch.autograd.grad(real_pred.sum(), real, create_graph=True)
@@ -47,12 +49,12 @@ def plain_loop(imgs, gen, crit, a):
             elif due and a.penalty == 'gp':
                 eps = torch.rand(a.bs, 1, 1, 1)
                 mix = (eps * real + (1 - eps) * fake).requires_grad_(True)
-                g, = torch.autograd.grad(crit(mix).sum(), mix, create_graph=True)
+                g, = torch.autograd.grad(judge(mix).sum(), mix, create_graph=True)
                 loss = loss + a.penalty_weight * a.penalty_every * (g.flatten(1).norm(dim=1) - 1).pow(2).mean()
             opt_c.zero_grad(); loss.backward(); opt_c.step()
         else:
             for p in crit.parameters(): p.requires_grad_(False)
-            loss = crit(gen(torch.randn(a.bs, a.nz))).mean()  # fastai's WGAN convention: the critic scores reals low
+            loss = judge(gen(torch.randn(a.bs, a.nz))).mean()  # fastai's WGAN convention: the critic scores reals low
             opt_g.zero_grad(); loss.backward(); opt_g.step()
             for p in crit.parameters(): p.requires_grad_(True)
             if ema is not None:
@@ -66,6 +68,8 @@ def fastai_learner_loop(dls, gen, crit, a):
     from fastai.optimizer import Adam, RMSProp
     from wganface.penalty import CriticPenalty
     from wganface.train import GeneratorEMA, wgan_learner
+    from wganface.augment import add_diff_augment
+    if a.diffaug: add_diff_augment(crit, a.diffaug)
     cbs = [GeneratorEMA(a.ema)] if a.ema else []
     if a.penalty != 'clip': cbs.append(CriticPenalty(a.penalty, a.penalty_weight, a.penalty_every))
     learn = wgan_learner(dls, gen, crit, n_crit=a.n_crit, lr=a.lr, clip=a.clip if a.penalty == 'clip' else None,
@@ -92,7 +96,7 @@ def train_loop(seed, a):
     return clock.seconds
 
 
-RECIPE = ('bs', 'n_features', 'upsample', 'n_crit', 'lr', 'opt', 'penalty', 'penalty_weight', 'penalty_every', 'clip', 'ema')
+RECIPE = ('bs', 'n_features', 'upsample', 'n_crit', 'lr', 'opt', 'penalty', 'penalty_weight', 'penalty_every', 'clip', 'ema', 'diffaug')
 
 
 def profile(a, top:int=25):
@@ -122,6 +126,7 @@ def main():
     p.add_argument('--penalty-every', type=int, default=d['penalty_every'])
     p.add_argument('--clip', type=float, default=d['clip'])
     p.add_argument('--ema', type=float, default=d['ema'])
+    p.add_argument('--diffaug', default=d['diffaug'], help="DiffAugment policy ('' for none)")
     p.add_argument('--steps', type=int, default=300, help='optimiser steps per measurement (critic + generator)')
     p.add_argument('--threads', type=int, default=1)
     p.add_argument('--repeats', type=int, default=2, help='measurements of each loop, alternating')

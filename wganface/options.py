@@ -51,7 +51,7 @@ class TrainOptions:
     critic_norm:str='auto' # Critic normalisation: 'batch', 'instance' or 'none'; 'auto': batch with clipping, none with a penalty
     opt:str='adam' # Optimiser: 'adam' (without momentum, as in fastai's GAN notebook) or 'rmsprop' (the WGAN paper's)
     ema:float=0.99 # Sample from a moving average of the generator with this decay; 0: off
-    diffaug:str='' # DiffAugment for the critic, e.g. 'color,translation,cutout'; '': off
+    diffaug:str='translation,cutout' # DiffAugment for the critic ('color,translation,cutout' in any combination; '': off): on 42 real photos it brought the joint SWD from 3x the real-vs-real floor to under it
     flip:bool=False # Mirror faces at random
     seed:int=0 # Random seed (models, batches and the fixed sample noise)
     save_every:int=5 # Write a checkpoint every this many epochs (and after the last)
