@@ -35,7 +35,7 @@ class ConditionalGenerator(nn.Module):
         "Take the attributes' mean and spread from the training labels `values` (N, A), in label units"
         mean, std = label_stats(values, self.names)
         self.mean.copy_(mean); self.std.copy_(std)
-        self.bank = (torch.as_tensor(values, dtype=torch.float32, device=self.mean.device) - mean.to(self.mean.device)) / std.to(self.mean.device)
+        self.bank = standardised_labels(values, self.names).to(self.mean.device)
         return self
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
@@ -59,9 +59,10 @@ class ConditionalGenerator(nn.Module):
         y = y.to(z.dtype).clone()
         unknown = [a for a in (attrs or {}) if a not in self.names]
         if unknown: raise ValueError(f"unknown attribute {unknown[0]!r}: this run was trained with {short_list(self.names)}")
-        for a, v in (attrs or {}).items():
-            j = self.names.index(a)
-            y[:, j] = (float(v) - self.mean[j].item()) / self.std[j].item()
+        if attrs:
+            values, cols = self.mean.clone(), [self.names.index(a) for a in attrs]
+            for j, v in zip(cols, attrs.values()): values[j] = float(v)
+            y[:, cols] = self.standardise(values)[cols].to(y)
         return y
 
     def forward(self, x:torch.Tensor) -> torch.Tensor:
