@@ -254,18 +254,23 @@ def oracle(run, meter, n=2000, seed=5, faces=32):
           ', '.join(f'{a} {v:+.2f}' for a, v in zip(Meter.names, own)))
 
 
+def asked_values(attr, n):
+    "`n` values of `attr` evenly from its smallest to its largest label in the built-in labels.csv"
+    labels = read_labels_file(builtin_faces_path()/'labels.csv')
+    v = labels.values[:, labels.names.index(attr)]
+    return np.linspace(v.min(), v.max(), n)
+
+
 def bench_conditional(run, meter, args):
     "The direction table's figures for a conditional run: each attribute asked for directly, across its training range"
     r = as_run(run, device='cpu')
     g = r.generator
     if not getattr(g, 'names', None): raise SystemExit(f"{run} was trained without --condition: it takes no attribute values")
-    labels = read_labels_file(builtin_faces_path()/'labels.csv')
     p95 = random_p95(r, meter, args.random, args.faces)
     z = seed_latents(list(range(777 * 1000, 777 * 1000 + args.faces)), r.nz, r.noise)
     rows = []
     for a in g.names:
-        v = labels.values[:, labels.names.index(a)]
-        asked = np.linspace(v.min(), v.max(), len(STEPS))
+        asked = asked_values(a, len(STEPS))
         steps = (asked - float(g.mean[g.names.index(a)])) / float(g.std[g.names.index(a)])
         faces = torch.stack([sample_faces(g, z=z, attrs={a: float(x)}) for x in asked], 1)  # (faces, steps, 3, H, W)
         readings = meter(faces.flatten(0, 1)).reshape(args.faces, len(STEPS), -1)[None]
@@ -273,7 +278,7 @@ def bench_conditional(run, meter, args):
         fx = {m: edit_effects(readings, steps, m)[0] for m in ('rank', 'slope')}
         rows.append(dict(run=str(run), config='conditional', attribute=a, own=fx['rank'][j], random_p95=p95[j],
                          others=np.abs(np.delete(fx['rank'], j)).mean(), own_slope=fx['slope'][j],
-                         others_slope=np.abs(np.delete(fx['slope'], j)).mean(), range=(float(v.min()), float(v.max()))))
+                         others_slope=np.abs(np.delete(fx['slope'], j)).mean(), range=(float(asked[0]), float(asked[-1]))))
     print(f"\n== {run}: conditional ({r.steps} steps), each attribute asked from its smallest to its largest training label")
     print(f"{'attribute':<12}{'range':>16} | {'own rank':>9}{'random p95':>11}{'others rank':>12} | {'own slope':>10}{'others slope':>13} | targets met")
     for x in rows:
@@ -289,9 +294,7 @@ def bench_conditional(run, meter, args):
 def conditional_strip(run, meter, attr, out, seeds=(0, 1, 2), n=5):
     "Faces (rows: seeds) of a conditional run asked for `n` values of `attr` across its training range, labelled with the meter's reading"
     r = as_run(run, device='cpu')
-    labels = read_labels_file(builtin_faces_path()/'labels.csv')
-    v = labels.values[:, labels.names.index(attr)]
-    asked = np.linspace(v.min(), v.max(), n)
+    asked = asked_values(attr, n)
     z = seed_latents(list(seeds), r.nz, r.noise)
     faces = torch.cat([sample_faces(r.generator, z=z[i:i + 1], attrs={attr: float(x)}) for i in range(len(seeds)) for x in asked])
     readings = meter(faces)[:, FACE_PARAMS.index(attr)]

@@ -148,8 +148,11 @@ class FaceTensorDL(DataLoader):
     ):
         check_noise(noise)
         super().__init__(dataset=None, bs=bs, num_workers=0, device=images.device if device is None else device)
-        self.images, self.nz, self.noise, self.steps, self.flip = images.to(self.device), nz, noise, steps, flip
         self.labels = None if labels is None else torch.as_tensor(labels, dtype=torch.float32).to(self.device)
+        images = images.to(self.device)
+        # a conditional run's reals carry their own attributes as image channels: joined once here, not per batch
+        if self.labels is not None: images = torch.cat([images, attribute_maps(self.labels, images)], 1).contiguous()
+        self.images, self.nz, self.noise, self.steps, self.flip = images, nz, noise, steps, flip
 
     def __len__(self): return self.steps
     def get_idxs(self): return range(self.steps)
@@ -162,17 +165,12 @@ class FaceTensorDL(DataLoader):
     def create_batches(self, samps):
         x = self.images
         for _ in samps:  # one batch per index: `steps` of them, or this process's share under `DistributedDL`
-            i = torch.randint(len(x), (self.bs,), device=x.device)
-            y = x[i]
+            y = x[torch.randint(len(x), (self.bs,), device=x.device)]
             if self.flip: y = torch.where(torch.rand(self.bs, 1, 1, 1, device=x.device) < 0.5, y.flip(-1), y)
             z = sample_noise(self.bs, self.nz, self.noise, device=x.device)
-            if self.labels is not None: z, y = self._conditioned(z, y, i)
+            # a conditional batch: the fakes are asked for the attributes of other training faces
+            if self.labels is not None: z = torch.cat([z, self.labels[torch.randint(len(self.labels), (self.bs,), device=x.device)]], 1)
             yield z, y
-
-    def _conditioned(self, z, y, i):
-        "A conditional batch: the fakes asked for the attributes of other training faces, the reals carrying their own as channels"
-        asked = self.labels[torch.randint(len(self.labels), (self.bs,), device=z.device)]
-        return torch.cat([z, asked], 1), torch.cat([y, attribute_maps(self.labels[i], y)], 1)
 
     def show_batch(self, max_n:int=16, ncol:int|None=None, **kwargs):
         "Show the real faces of one batch"
