@@ -32,7 +32,7 @@ its nearest training face over the same for a held-out face; below 1 means the f
 faces) and diversity (MS-SSIM of fakes vs reals).
 
 Writes bench/out/recipes-<time>/: results.json, table.md, swd.png (joint SWD against training time) and a sample
-grid per run.
+grid per run (and, with --keep-weights, each run's final generator).
 """
 import argparse, json, os, subprocess, sys, tempfile, time, warnings
 from pathlib import Path
@@ -130,7 +130,7 @@ def run_child(recipe, spec, minutes, seed, a, out):
     return usage.ru_maxrss / 1024  # kB -> MB on Linux
 
 
-def quality(fakes, reals, seed, holdout=None):
+def quality(fakes, reals, seed, holdout=None, flip=False):
     "The figures scored at every snapshot: SWD both ways, the checkerboard figure and (given held-out faces) copying"
     from wganface.metrics import memorisation
     from wganface.spectrum import checkerboard
@@ -138,7 +138,7 @@ def quality(fakes, reals, seed, holdout=None):
     out = dict(swd=swd(fakes, reals, seed=seed)['mean'], swd_joint=swd(fakes, reals, seed=seed, norm='joint')['mean'],
                checker=checkerboard(fakes, reals)['ratio'])
     if holdout is not None:
-        mem = memorisation(fakes, reals, holdout)
+        mem = memorisation(fakes, reals, holdout, flip=flip)
         out.update(copy_z_hog=mem['hog']['z'], nn_ratio=round(mem['pixel']['fake_nn_median'] / mem['pixel']['real_nn_median'], 3))
     return out
 
@@ -149,13 +149,14 @@ def score(res, reals, holdout, n, seed):
     from wganface.models import build_generator, sample_faces
     from wganface.swd import swd
     g = build_generator(res['info']['options'])
+    flip = bool(res['info']['options'].get('flip'))  # a run trained on mirrored faces too: their mirrors count as training faces
     curve = []
     for s in res['snaps']:
         g.load_state_dict(s['state'])
         fakes = sample_faces(g, n=n, seed=1000 + seed)
         curve.append(dict(seconds=round(s['seconds'], 1), wall=round(s.get('wall', s['seconds']), 1), crit_steps=s['crit_steps'],
-                          gen_steps=s['gen_steps'], **quality(fakes, reals, seed, holdout)))
-    mem = memorisation(fakes, reals, holdout)
+                          gen_steps=s['gen_steps'], **quality(fakes, reals, seed, holdout, flip)))
+    mem = memorisation(fakes, reals, holdout, flip=flip)
     div = diversity(fakes, reals, seed=seed)
     levels = {norm: swd(fakes, reals, seed=seed, norm=norm) for norm in ('separate', 'joint')}
     return curve, fakes, dict(copy_z_hog=mem['hog']['z'], copy_z_pixel=mem['pixel']['z'],
@@ -190,6 +191,7 @@ def parse_args():
                    help="recipes to run, in order: 'stock', 'wganface' or NAME=JSON train() options (default: stock wganface)")
     p.add_argument('--threads', type=int, default=1, help='torch threads per run (default: 1)')
     p.add_argument('--n', type=int, default=500, help='fakes scored per snapshot (default: 500)')
+    p.add_argument('--keep-weights', action='store_true', help="also save each run's final generator (NAME-mM-sS-generator.pt)")
     p.add_argument('--smoke', action='store_true', help='0.5-minute budget and one seed, to check that everything runs')
     p.add_argument('--out', default=None, help='results folder (default: bench/out/recipes-<time>)')
     p.add_argument('--child', default=None, help=argparse.SUPPRESS)
@@ -221,6 +223,8 @@ def run_one(name, spec, minutes, seed, a, reals, holdout, out):
     res = torch.load(f, weights_only=False)
     curve, fakes, quality = score(res, reals, holdout, a.n, seed)
     save_grid(fakes[:64], out/f'{name}-m{minutes:g}-s{seed}.png', overwrite=True)
+    if a.keep_weights:  # the final sampling generator, for a closer look: `build_generator(d['options']).load_state_dict(d['state'])`
+        torch.save(dict(options=res['info']['options'], state=res['snaps'][-1]['state']), out/f'{name}-m{minutes:g}-s{seed}-generator.pt')
     f.unlink()
     last = curve[-1]
     return dict(recipe=name, minutes=minutes, seed=seed, train_s=last['seconds'], wall_s=last['wall'], threads=res['threads'],

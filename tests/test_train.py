@@ -194,6 +194,38 @@ def test_upsample_option_trains_resumes_and_rebuilds(tmp_path):
     with pytest.raises(ValueError, match='upsample'): quiet_train(out=tmp_path/'run', epochs=3, resume=True, upsample='nearest')
 
 
+@pytest.fixture(scope='module')
+def upscaled_faces(tmp_path_factory):
+    "The built-in faces as if photographed at 12x12 and upscaled to 64x64: an empty top octave, also at 32x32"
+    from PIL import Image
+    from wganface.faces import builtin_faces_path
+    out = tmp_path_factory.mktemp('upscaled')
+    for f in sorted(builtin_faces_path().glob('*.png')):
+        Image.open(f).convert('RGB').resize((12, 12), Image.LANCZOS).resize((64, 64), Image.BICUBIC).save(out/f.name)
+    return out
+
+def test_blur_auto_low_passes_only_upscaled_photos(run, upscaled_faces, tmp_path):
+    "`blur='auto'` turns the output filter on for photos with an empty top octave, off for the built-in faces; kept on resume"
+    from wganface.models import LowPass
+    from wganface.spectrum import highfreq_share
+    assert json.loads((run[0]/'options.json').read_text())['blur'] == 'off'
+    assert not any(isinstance(m, LowPass) for m in load_run(run[0], device='cpu').generator.modules())
+    out = tmp_path/'up'
+    quiet_train(data=upscaled_faces, out=out, epochs=1, size=32)
+    assert json.loads((out/'options.json').read_text())['blur'] == 'on'
+    assert load_checkpoint(list_checkpoints(out)[-1])['options']['blur'] == 'on'
+    r = load_run(out, device='cpu')
+    assert isinstance(r.generator[-1], LowPass)
+    # the filter leaves the generator no way to make the top octave: a tenth of what the unfiltered network makes
+    with torch.no_grad(): unfiltered = r.generator[:-1](sample_noise(64, 8, seed=0))
+    share = lambda x: float(highfreq_share(x, quantise=False).mean())
+    assert share(r.generator[-1](unfiltered)) < 0.2 * share(unfiltered)
+    assert torch.equal(sample_faces(r.generator, 64, seed=0), r.generator[-1](unfiltered))
+    with pytest.raises(ValueError, match="blur='on'"): quiet_train(data=upscaled_faces, out=out, epochs=2, size=32, resume=True, blur='off')
+    quiet_train(data=upscaled_faces, out=tmp_path/'sharp', epochs=1, size=32, blur='off')
+    assert json.loads((tmp_path/'sharp'/'options.json').read_text())['blur'] == 'off'
+
+
 def test_cpu_clock_budget_counts_this_process_cpu_time(tmp_path):
     import time
     t = time.process_time()

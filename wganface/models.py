@@ -20,9 +20,9 @@ from .latents import check_nz, sample_noise
 from .render import to_uint8
 
 # %% auto #0
-__all__ = ['UPSAMPLES', 'CRITIC_NORMS', 'MODEL_KEYS', 'check_model_options', 'check_upsample', 'face_generator', 'check_norm',
-           'face_critic', 'build_generator', 'build_critic', 'build_models', 'evaluating', 'device_of', 'latent_dims',
-           'sample_faces', 'face_batches', 'estimate_memory', 'check_training_memory']
+__all__ = ['UPSAMPLES', 'CRITIC_NORMS', 'MODEL_KEYS', 'check_model_options', 'check_upsample', 'LowPass', 'face_generator',
+           'check_norm', 'face_critic', 'build_generator', 'build_critic', 'build_models', 'evaluating', 'device_of',
+           'latent_dims', 'sample_faces', 'face_batches', 'estimate_memory', 'check_training_memory']
 
 # %% ../nbs/21_models.ipynb #c005
 def check_model_options(size:int=64, n_features:int=64, n_extra_layers:int=1, leak:float=0.2, nz:int=1):
@@ -52,6 +52,26 @@ def _resize_generator(out_size:int, n_channels:int, in_sz:int, n_features:int, n
     layers += [up(), nn.Conv2d(cur_ftrs, n_channels, 3, 1, 1, bias=False), nn.Tanh()]
     return nn.Sequential(*layers)
 
+class LowPass(nn.Module):
+    "A fixed low-pass filter per channel, edges mirrored: passes up to `passband` cycles per pixel, stops from `stop` on"
+    def __init__(self,
+        passband:float=0.15, # Frequencies up to this pass (within about 15%: the generator learns the rest)
+        stop:float=0.25, # From here on, under a thousandth of the power passes: the top octave, where upscaled photos hold nothing
+        taps:int=11, # Length of the separable kernel (odd)
+    ):
+        super().__init__()
+        from scipy.signal import firls
+        # least squares, not equiripple: the checkerboard figure and SWD count energy, so that is what is minimised
+        h = torch.tensor(firls(taps, [0, passband, stop, 0.5], [1, 1, 0, 0], weight=[1, 30], fs=1), dtype=torch.float32)
+        # not persistent: a checkpoint's weights are the same with or without the filter
+        self.register_buffer('kernel', h / h.sum(), persistent=False)  # unit gain at DC: flat stays flat
+    def forward(self, x):
+        c, p, k = x.shape[1], len(self.kernel) // 2, self.kernel.to(x.dtype)
+        x = nn.functional.pad(x, (p, p, p, p), mode='reflect')
+        x = nn.functional.conv2d(x, k.view(1, 1, 1, -1).expand(c, 1, 1, -1), groups=c)  # along rows, then columns
+        x = nn.functional.conv2d(x, k.view(1, 1, -1, 1).expand(c, 1, -1, 1), groups=c)
+        return x.clamp(-1, 1)  # negative taps overshoot a little at edges: keep the output's range
+
 @delegates(basic_generator, but=['out_size', 'in_sz'])
 def face_generator(
     size:int=64, # Side of the square images produced (a power of two >= 16)
@@ -61,13 +81,16 @@ def face_generator(
     n_channels:int=3, # Colour channels of the output
     leak:float=0.2, # Negative slope of the LeakyReLU activations
     upsample:str='transposed', # How each layer doubles the resolution: 'transposed' convolution (fastai's), or a 'nearest' / 'bilinear' resize then a 3x3 convolution
+    blur:bool=False, # Low-pass the output (`LowPass`): for photos with no detail in the top octave, e.g. upscaled from a smaller size
     **kwargs
 ) -> nn.Sequential:
     "A generator from `nz` noise values to `n_channels` x `size` x `size` images in [-1, 1]"
     check_model_options(size, n_features, n_extra_layers, leak, nz); check_upsample(upsample)
     kwargs.setdefault('act_cls', partial(nn.LeakyReLU, negative_slope=leak))
-    if upsample != 'transposed': return _resize_generator(size, n_channels, nz, n_features, n_extra_layers, upsample, **kwargs)
-    return basic_generator(size, n_channels, in_sz=nz, n_features=n_features, n_extra_layers=n_extra_layers, **kwargs)
+    g = (_resize_generator(size, n_channels, nz, n_features, n_extra_layers, upsample, **kwargs) if upsample != 'transposed'
+         else basic_generator(size, n_channels, in_sz=nz, n_features=n_features, n_extra_layers=n_extra_layers, **kwargs))
+    if blur: g.append(LowPass())  # after the tanh, on the image itself
+    return g
 
 # %% ../nbs/21_models.ipynb #c009
 CRITIC_NORMS = {'batch': NormType.Batch, 'instance': NormType.Instance, 'none': None}
@@ -93,7 +116,7 @@ def face_critic(
     return basic_critic(size, n_channels, n_features=n_features, n_extra_layers=n_extra_layers, **kwargs)
 
 # %% ../nbs/21_models.ipynb #c012
-MODEL_KEYS = ('size', 'nz', 'n_features', 'n_extra_layers', 'leak', 'critic_norm', 'upsample', 'condition_attrs')
+MODEL_KEYS = ('size', 'nz', 'n_features', 'n_extra_layers', 'leak', 'critic_norm', 'upsample', 'blur', 'condition_attrs')
 
 def build_generator(options, # a run's options: a mapping or an object with the `MODEL_KEYS` attributes
                    ) -> nn.Sequential:
@@ -101,7 +124,7 @@ def build_generator(options, # a run's options: a mapping or an object with the 
     o = options if isinstance(options, Mapping) else vars(options)
     attrs = list(o.get('condition_attrs') or [])
     g = face_generator(o['size'], nz=o['nz'] + len(attrs), n_features=o['n_features'], n_extra_layers=o['n_extra_layers'],
-                       leak=o['leak'], upsample=o.get('upsample') or 'transposed')
+                       leak=o['leak'], upsample=o.get('upsample') or 'transposed', blur=o.get('blur') == 'on')
     return ConditionalGenerator(g, o['nz'], attrs) if attrs else g
 
 def build_critic(options, # a run's options: a mapping or an object with the `MODEL_KEYS` attributes

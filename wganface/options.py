@@ -16,11 +16,12 @@ from .augment import parse_policy
 from .penalty import check_penalty, default_penalty_weight
 
 # %% auto #0
-__all__ = ['PRECISIONS', 'OPTIMISERS', 'LEGACY_DEFAULTS', 'RESUMABLE', 'CHANGEABLE', 'resolve_norm', 'TrainOptions',
+__all__ = ['PRECISIONS', 'BLURS', 'OPTIMISERS', 'LEGACY_DEFAULTS', 'RESUMABLE', 'CHANGEABLE', 'resolve_norm', 'TrainOptions',
            'options_from_dict', 'parse_changes', 'resumed_options']
 
 # %% ../nbs/30_options.ipynb #c006
 PRECISIONS = ('fp32', 'bf16', 'fp16')
+BLURS = ('auto', 'on', 'off')
 OPTIMISERS = ('adam', 'rmsprop')
 
 def resolve_norm(critic_norm:str, penalty:str) -> str:
@@ -47,6 +48,7 @@ class TrainOptions:
     n_features:int=16 # Model width (fastai's notebook uses 64; 16 trains far more steps per CPU-minute; 8 for tests)
     n_extra_layers:int=1 # Extra 3x3 layers in each network
     upsample:str='transposed' # How the generator doubles its resolution: 'transposed' convolution (fastai's), or a 'nearest' / 'bilinear' resize then a 3x3 convolution (no checkerboard)
+    blur:str='auto' # Low-pass filter the generator's output: 'on', 'off', or 'auto': on when the training faces hold (almost) no detail in the top octave, as photos upscaled from a smaller size do (decided by `train`)
     leak:float=0.2 # LeakyReLU slope
     critic_norm:str='auto' # Critic normalisation: 'batch', 'instance' or 'none'; 'auto': batch with clipping, none with a penalty
     opt:str='adam' # Optimiser: 'adam' (without momentum, as in fastai's GAN notebook) or 'rmsprop' (the WGAN paper's)
@@ -74,6 +76,7 @@ class TrainOptions:
         if self.nz is None: self.nz = default_nz(self.noise)
         check_nz(self.nz)
         check_model_options(self.size, self.n_features, self.n_extra_layers, self.leak, self.nz); check_upsample(self.upsample)
+        check_choice(self.blur, 'blur', BLURS)
         check_choice(self.clock, 'clock', CLOCKS)
         for name in ('steps_per_epoch', 'bs', 'n_crit', 'save_every'): check_at_least(getattr(self, name), name)
         check_at_least(self.keep, 'keep', 0, hint='0 keeps every checkpoint'); check_at_least(self.eval_every, 'eval_every', 0, hint='0: off')
@@ -106,7 +109,7 @@ class TrainOptions:
 # %% ../nbs/30_options.ipynb #c009
 LEGACY_DEFAULTS = dict(penalty='clip', critic_norm='batch', penalty_weight=0., penalty_every=1, opt='rmsprop', ema=0.,
                        diffaug='', minutes=0., eval_every=0, precision='fp32', channels_last=False, flip=False, keep_fakes=0,
-                       upsample='transposed', clock='wall', holdout=None, condition=None, condition_attrs=None)
+                       upsample='transposed', clock='wall', holdout=None, condition=None, condition_attrs=None, blur='off')
 
 # options that only say how long, how often or on what hardware to train: a resume may give new values
 RESUMABLE = ('epochs', 'minutes', 'clock', 'save_every', 'keep', 'keep_fakes', 'eval_every', 'holdout', 'precision', 'channels_last')

@@ -12,7 +12,7 @@ from .data import faces_to_tensor
 from .render import to_uint8
 
 # %% auto #0
-__all__ = ['CHECKERBOARD_CUTOFF', 'highfreq_share', 'checkerboard_verdict', 'checkerboard']
+__all__ = ['CHECKERBOARD_CUTOFF', 'EMPTY_TOP_OCTAVE', 'highfreq_share', 'checkerboard_verdict', 'checkerboard', 'resolve_blur']
 
 # %% ../nbs/57_spectrum.ipynb #c006
 CHECKERBOARD_CUTOFF = 0.25  # cycles per pixel: the top octave, the band a 2x upsampling layer creates
@@ -55,3 +55,14 @@ def checkerboard(
     ratio = float(sf.mean() / sr.mean().clamp_min(1e-12))
     return dict(ratio=round(ratio, 3), share_fake=float(sf.mean()), share_real=float(sr.mean()), cutoff=cutoff,
                 verdict=checkerboard_verdict(ratio), shares_fake=sf, shares_real=sr)
+
+# %% ../nbs/57_spectrum.ipynb #c014
+EMPTY_TOP_OCTAVE = 0.01  # scikit-image's LFW faces at 64x64: 0.0005; the built-in faces: 0.08
+
+def resolve_blur(
+    blur:str, # 'on', 'off' or 'auto'
+    images:torch.Tensor, # The training faces (N, C, H, W) in [-1, 1]
+) -> str:
+    "'on' or 'off': what `blur='auto'` means for these training faces (on when their top octave is empty)"
+    if blur != 'auto': return blur
+    return 'on' if float(highfreq_share(images).mean()) < EMPTY_TOP_OCTAVE else 'off'

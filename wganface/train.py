@@ -23,7 +23,7 @@ from .core import THREADS, append_jsonl, write_text
 from .latents import sample_noise
 from .render import new_figure, save_figure, save_grid
 from .conditional import standardised_labels
-from .data import face_dls, load_face_folder
+from .data import face_dls, faces_to_tensor, load_face_folder
 from .faces import builtin_faces_path
 from .labels import training_labels
 from .models import build_models, check_training_memory, sample_faces
@@ -38,6 +38,7 @@ from .runs import (RUN_DIRS, RUN_FILES, RunLock, checkpoint_path, cut_back, good
 # where README's older examples import them from: `from wganface.train import load_generator, wgan_learner, ...`
 from .runs import load_checkpoint, load_generator, load_critic, load_run  # noqa: F401
 from .evaluate import EvalCallback
+from .spectrum import EMPTY_TOP_OCTAVE, resolve_blur
 from .outputs import save_samples
 
 # %% auto #0
@@ -176,6 +177,15 @@ def _condition_labels(o:TrainOptions) -> tuple:
     names, values = training_labels(o.condition, files, o.condition_attrs)
     return dataclasses.replace(o, condition_attrs=names), values
 
+def _resolve_blur(o:TrainOptions, dls) -> TrainOptions:
+    "Options with `blur='auto'` decided from the training faces (a resumed run's is decided already), said when it is on"
+    if o.blur != 'auto': return o
+    o = dataclasses.replace(o, blur=resolve_blur(o.blur, faces_to_tensor(dls.face_data.images)))
+    if o.blur == 'on' and not rank_distrib():
+        print(f"blur: on (the training faces hold under {EMPTY_TOP_OCTAVE:.0%} of their energy above a quarter cycle per pixel, "
+              "as photos upscaled from a smaller size do: the generator's output is low-passed to match; --blur off to keep it sharp)")
+    return o
+
 def _restore(learn:GANLearner, ckpt:dict):
     "Put a checkpoint's weights, optimiser state, step counters, callback states, moving average and RNG back into `learn`"
     import random, numpy as np
@@ -267,6 +277,7 @@ def train(
         o, labels = _condition_labels(o)
         dls = face_dls(o.data, size=o.size, nz=o.nz, bs=o.bs, noise=o.noise, steps_per_epoch=o.steps_per_epoch, flip=o.flip,
                        device=device, labels=None if labels is None else standardised_labels(labels, o.condition_attrs))
+        o = _resolve_blur(o, dls)
         if ckpt is not None and ckpt.get('data_hash') not in (None, dls.face_data.hash):
             raise ValueError(f"'{dls.face_data.path}' does not hold the images this run trained on: pass the run's own image folder")
         learn = _learner(o, dls, out, device, cbs, labels)
