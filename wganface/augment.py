@@ -26,29 +26,25 @@ def _contrast(x):
 
 def _translation(x, ratio=0.125):
     "Shift each image by up to `ratio` of its size, filling with zeros (mid-grey)"
-    b, _, h, w = x.shape
+    b, c, h, w = x.shape
     sh, sw = int(h * ratio + 0.5), int(w * ratio + 0.5)
-    ty = torch.randint(-sh, sh + 1, (b, 1, 1), device=x.device)
-    tx = torch.randint(-sw, sw + 1, (b, 1, 1), device=x.device)
-    gy, gx = torch.meshgrid(torch.arange(h, device=x.device), torch.arange(w, device=x.device), indexing='ij')
-    gy = torch.clamp(gy[None] + ty + 1, 0, h + 1)
-    gx = torch.clamp(gx[None] + tx + 1, 0, w + 1)
-    padded = F.pad(x, [1, 1, 1, 1])
-    idx = torch.arange(b, device=x.device)[:, None, None]
-    return padded.permute(0, 2, 3, 1)[idx, gy, gx].permute(0, 3, 1, 2)
+    ty = torch.randint(-sh, sh + 1, (b, 1), device=x.device)
+    tx = torch.randint(-sw, sw + 1, (b, 1), device=x.device)
+    # one gather from the zero-bordered image: every pixel's source row and column, off-image ones on the border
+    iy = (torch.arange(h, device=x.device) + ty).clamp(-1, h) + 1
+    ix = (torch.arange(w, device=x.device) + tx).clamp(-1, w) + 1
+    src = (iy[:, :, None] * (w + 2) + ix[:, None, :]).view(b, 1, h * w)
+    return F.pad(x, [1, 1, 1, 1]).flatten(2).gather(2, src.expand(b, c, h * w)).view(b, c, h, w)
 
 def _cutout(x, ratio=0.5):
     "Blank a random square of `ratio` of the image's side in each image"
     b, _, h, w = x.shape
     ch, cw = int(h * ratio + 0.5), int(w * ratio + 0.5)
-    oy = torch.randint(0, h + (1 - ch % 2), (b, 1, 1), device=x.device)
-    ox = torch.randint(0, w + (1 - cw % 2), (b, 1, 1), device=x.device)
-    gy, gx = torch.meshgrid(torch.arange(ch, device=x.device), torch.arange(cw, device=x.device), indexing='ij')
-    gy = torch.clamp(gy[None] + oy - ch // 2, 0, h - 1)
-    gx = torch.clamp(gx[None] + ox - cw // 2, 0, w - 1)
-    mask = torch.ones(b, h, w, dtype=x.dtype, device=x.device)
-    mask[torch.arange(b, device=x.device)[:, None, None], gy, gx] = 0
-    return x * mask[:, None]
+    oy = torch.randint(0, h + (1 - ch % 2), (b, 1), device=x.device) - ch // 2  # top-left corner, may lie outside
+    ox = torch.randint(0, w + (1 - cw % 2), (b, 1), device=x.device) - cw // 2
+    rows, cols = torch.arange(h, device=x.device), torch.arange(w, device=x.device)
+    inside = ((rows >= oy) & (rows < oy + ch))[:, :, None] & ((cols >= ox) & (cols < ox + cw))[:, None, :]
+    return x * (~inside).to(x.dtype)[:, None]
 
 AUGMENTS = dict(color=(_brightness, _saturation, _contrast), translation=(_translation,), cutout=(_cutout,))
 
