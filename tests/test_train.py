@@ -132,6 +132,12 @@ def test_diffaug_option_trains_resumes_and_is_recorded(tmp_path):
     assert learn.model.critic.diff_augment == 'color,translation,cutout'
     assert json.loads((out/'options.json').read_text())['diffaug'] == 'color,translation,cutout'
     with pytest.raises(ValueError, match='Unknown DiffAugment'): quiet_train(out=tmp_path/'bad', diffaug='zoom')
+    # the share of augmented images is part of the recipe, kept on resume and changeable there
+    learn = quiet_train(out=tmp_path/'half', epochs=1, diffaug_p=0.5)
+    assert learn.model.critic.diff_augment_p == 0.5 and json.loads((tmp_path/'half'/'options.json').read_text())['diffaug_p'] == 0.5
+    assert quiet_train(out=tmp_path/'half', epochs=2, resume=True).model.critic.diff_augment_p == 0.5
+    assert quiet_train(out=tmp_path/'half', epochs=3, resume=True, change='diffaug_p=0.25').model.critic.diff_augment_p == 0.25
+    with pytest.raises(ValueError, match='diffaug_p=1.5'): quiet_train(out=tmp_path/'bad', diffaug_p=1.5)
 
 @pytest.mark.parametrize('penalty', ['gp', 'r1'])
 def test_penalties_train_resume_and_rebuild_a_critic_without_batch_norm(tmp_path, penalty):

@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from torch import nn
 
 # %% auto #0
-__all__ = ['AUGMENTS', 'parse_policy', 'diff_augment', 'add_diff_augment']
+__all__ = ['AUGMENTS', 'parse_policy', 'check_p', 'diff_augment', 'add_diff_augment']
 
 # %% ../nbs/22_augment.ipynb #c005
 def _brightness(x): return x + (torch.rand(x.size(0), 1, 1, 1, dtype=x.dtype, device=x.device) - 0.5)
@@ -55,28 +55,37 @@ def parse_policy(policy:str) -> list:
     if bad: raise ValueError(f"Unknown DiffAugment policy {', '.join(bad)}: use a comma-separated choice of {', '.join(AUGMENTS)}")
     return names
 
+def check_p(p:float):
+    "Raise a one-line error for a share of augmented images outside (0, 1]"
+    if not 0 < p <= 1: raise ValueError(f"diffaug_p={p} is not supported: give the share of images each augmentation is applied to, in (0, 1], e.g. 0.5")
+
 def diff_augment(
     x:torch.Tensor, # Images (N, C, H, W) in [-1, 1]
     policy:str='color,translation,cutout', # Comma-separated augmentations: color, translation, cutout
+    p:float=1., # Share of the images each augmentation is applied to, drawn per image (1: all, as in the paper)
 ) -> torch.Tensor:
     "DiffAugment: random, differentiable colour, translation and cutout, drawn independently per image"
+    check_p(p)
     for name in parse_policy(policy):
-        for f in AUGMENTS[name]: x = f(x)
+        for f in AUGMENTS[name]:
+            if p == 1: x = f(x)
+            else: x = torch.where(torch.rand(x.shape[0], 1, 1, 1, device=x.device) < p, f(x), x)
     return x.contiguous()
 
 # %% ../nbs/22_augment.ipynb #c010
 def add_diff_augment(
     critic:nn.Module, # The critic, e.g. `face_critic()`
     policy:str='color,translation,cutout', # Comma-separated augmentations: color, translation, cutout
+    p:float=1., # Share of the images each augmentation is applied to (1: all)
 ) -> nn.Module:
     "Make `critic` see DiffAugment-ed images whenever it is in training mode; returns `critic`"
-    parse_policy(policy)
+    parse_policy(policy); check_p(p)
     def _augment(module, args):
         if not module.training: return
         x = args[0]
         # a conditional critic's attribute channels are not pixels: they pass unchanged
-        x = diff_augment(x, policy) if x.shape[1] <= 3 else torch.cat([diff_augment(x[:, :3], policy), x[:, 3:]], 1)
+        x = diff_augment(x, policy, p) if x.shape[1] <= 3 else torch.cat([diff_augment(x[:, :3], policy, p), x[:, 3:]], 1)
         return (x,) + tuple(args[1:])
     critic.register_forward_pre_hook(_augment)
-    critic.diff_augment = policy
+    critic.diff_augment, critic.diff_augment_p = policy, p
     return critic

@@ -12,7 +12,7 @@ from pathlib import Path
 from .core import CLOCKS, check_at_least, check_choice, check_finite, check_size
 from .latents import check_noise, check_nz, default_nz
 from .models import check_model_options, check_norm, check_upsample
-from .augment import parse_policy
+from .augment import check_p, parse_policy
 from .penalty import check_penalty, default_penalty_weight
 
 # %% auto #0
@@ -54,6 +54,7 @@ class TrainOptions:
     opt:str='adam' # Optimiser: 'adam' (without momentum, as in fastai's GAN notebook) or 'rmsprop' (the WGAN paper's)
     ema:float=0.99 # Sample from a moving average of the generator with this decay; 0: off
     diffaug:str='translation,cutout' # DiffAugment for the critic ('color,translation,cutout' in any combination; '': off): on 42 real photos it brought the joint SWD from 3x the real-vs-real floor to under it
+    diffaug_p:float=1. # Share of the images each DiffAugment augmentation is applied to (1: every image, as in the paper; lower lets the critic see some faces where they are)
     flip:bool=False # Mirror faces at random
     seed:int=0 # Random seed (models, batches and the fixed sample noise)
     save_every:int=5 # Write a checkpoint every this many epochs (and after the last)
@@ -93,7 +94,7 @@ class TrainOptions:
         check_choice(self.opt, 'opt', OPTIMISERS)
         check_finite(self.ema, 'ema')
         if not 0 <= self.ema < 1: raise ValueError(f"ema={self.ema} is not supported: use a decay in [0, 1), e.g. 0.99, or 0 for none")
-        parse_policy(self.diffaug)
+        parse_policy(self.diffaug); check_finite(self.diffaug_p, 'diffaug_p'); check_p(self.diffaug_p)
         check_choice(self.precision, 'precision', PRECISIONS)
         if self.data is not None: self.data = str(Path(self.data).expanduser().resolve())
         if self.holdout is not None: self.holdout = str(Path(self.holdout).expanduser().resolve())
@@ -109,12 +110,12 @@ class TrainOptions:
 # %% ../nbs/30_options.ipynb #c009
 LEGACY_DEFAULTS = dict(penalty='clip', critic_norm='batch', penalty_weight=0., penalty_every=1, opt='rmsprop', ema=0.,
                        diffaug='', minutes=0., eval_every=0, precision='fp32', channels_last=False, flip=False, keep_fakes=0,
-                       upsample='transposed', clock='wall', holdout=None, condition=None, condition_attrs=None, blur='off')
+                       upsample='transposed', clock='wall', holdout=None, condition=None, condition_attrs=None, blur='off', diffaug_p=1.)
 
 # options that only say how long, how often or on what hardware to train: a resume may give new values
 RESUMABLE = ('epochs', 'minutes', 'clock', 'save_every', 'keep', 'keep_fakes', 'eval_every', 'holdout', 'precision', 'channels_last')
 # options a resume may change only when asked explicitly (`change='lr=1e-4'`): the networks and optimiser state still fit
-CHANGEABLE = ('lr', 'n_crit', 'penalty_weight', 'penalty_every', 'clip', 'ema', 'diffaug', 'steps_per_epoch', 'bs', 'flip')
+CHANGEABLE = ('lr', 'n_crit', 'penalty_weight', 'penalty_every', 'clip', 'ema', 'diffaug', 'diffaug_p', 'steps_per_epoch', 'bs', 'flip')
 
 def options_from_dict(d:dict) -> TrainOptions:
     "The `TrainOptions` stored in a checkpoint or options.json, from any wganface version"
