@@ -13,7 +13,6 @@ options override them. Measured for the same number of steps, alternating, best 
     python bench/bench_loop.py --profile                        # where one epoch of train() spends its time (cProfile)
 """
 import argparse, copy, cProfile, inspect, pstats, tempfile, time, warnings
-from functools import partial
 from pathlib import Path
 import torch
 from fastai.torch_core import set_seed
@@ -65,7 +64,7 @@ def plain_loop(imgs, gen, crit, a):
 
 def fastai_learner_loop(dls, gen, crit, a):
     "The learner `train()` builds, without its run folder, fed by `dls`"
-    from fastai.optimizer import Adam, RMSProp
+    from wganface.optim import opt_func
     from wganface.penalty import CriticPenalty
     from wganface.train import GeneratorEMA, wgan_learner
     from wganface.augment import add_diff_augment
@@ -73,7 +72,7 @@ def fastai_learner_loop(dls, gen, crit, a):
     cbs = [GeneratorEMA(a.ema)] if a.ema else []
     if a.penalty != 'clip': cbs.append(CriticPenalty(a.penalty, a.penalty_weight, a.penalty_every))
     learn = wgan_learner(dls, gen, crit, n_crit=a.n_crit, lr=a.lr, clip=a.clip if a.penalty == 'clip' else None,
-                         opt_func=partial(Adam, mom=0.) if a.opt == 'adam' else RMSProp, cbs=cbs)
+                         opt_func=opt_func(a.opt), cbs=cbs)
     t = time.perf_counter()
     with learn.no_bar(), learn.no_logging(): learn.fit(1, a.lr)
     return time.perf_counter() - t

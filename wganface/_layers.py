@@ -8,7 +8,7 @@ too) and fails on an import from the same or a higher layer, or on a module that
 LAYERS = (
     ('core',),                                             # safe writes, JSON lines, argument checks, the device
     ('render', 'faces', 'latents', 'stats', 'conditional'),  # pixels and writers; the built-in person; latent maths; rank statistics; conditional generators
-    ('data', 'models', 'augment', 'penalty', 'distrib'),   # images -> batches; networks and running them; critic add-ons; several processes
+    ('data', 'models', 'augment', 'penalty', 'optim', 'distrib'),  # images -> batches; networks and running them; critic add-ons; fastai's optimisers, foreach; several processes
     ('options', 'gan', 'encoder'),                         # a run's recipe; fastai's GAN learner, fixed for tiny data; faces -> latents, the warm start
     ('runs',),                                             # run folder, checkpoint format, `load_run`
     ('metrics', 'swd', 'spectrum', 'inception', 'realness', 'detect', 'outputs', 'report', 'directions'),  # measures on plain tensors; face detector; writing outputs; latent directions and their file

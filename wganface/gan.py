@@ -11,7 +11,7 @@ import torch
 from torch import nn
 from fastcore.basics import store_attr
 from fastcore.foundation import L
-from fastai.callback.core import Callback, CancelValidException, CancelTrainException, CancelFitException
+from fastai.callback.core import Callback, event, CancelValidException, CancelTrainException, CancelFitException
 from fastai.optimizer import RMSProp
 from fastai.torch_core import params
 from fastai.vision.gan import GANLearner, GANTrainer
@@ -20,7 +20,7 @@ from .distrib import any_rank
 
 # %% auto #0
 __all__ = ['StepSwitcher', 'FrozenGradGuard', 'NoValidation', 'all_params_splitter', 'GeneratorEMA', 'TimeBudget', 'check_optim',
-           'wgan_learner', 'SlowTrainingWarning', 'SpeedGuard', 'Diverged', 'DivergenceGuard']
+           'FaceGANLearner', 'wgan_learner', 'SlowTrainingWarning', 'SpeedGuard', 'Diverged', 'DivergenceGuard']
 
 # %% ../nbs/31_gan.ipynb #c005
 class StepSwitcher(Callback):
@@ -116,6 +116,25 @@ def check_optim(lr:float, clip:float|None):
         check_finite(clip, 'clip')
         if not clip > 0: raise ValueError(f"clip={clip} is not supported: use a positive value, or None for no clipping")
 
+class FaceGANLearner(GANLearner):
+    "fastai's `GANLearner`, calling each event only on the callbacks that handle it"
+    # fastai sorts all callbacks and asks each of them for each event, about 100 calls a step through `GetAttr`, most
+    # finding nothing; here the callbacks that define an event are listed once, in fastai's order, until `cbs` changes
+    def __call__(self, event_name):
+        if isinstance(event_name, str): self._call_one(event_name)
+        else: super().__call__(event_name)
+
+    def _call_one(self, event_name):
+        if not hasattr(event, event_name): raise Exception(f'missing {event_name}')
+        key = tuple(self.cbs)
+        if key != getattr(self, '_cb_key', None): self._cb_key, self._cb_table = key, {}
+        cbs = self._cb_table.get(event_name)
+        if cbs is None:
+            # every callback sees `after_fit`: `Callback.__call__` resets its `run` flag there
+            cbs = self._cb_table[event_name] = [cb for cb in self.cbs.sorted('order') if event_name == 'after_fit'
+                                                or hasattr(type(cb), event_name) or event_name in vars(cb)]
+        for cb in cbs: cb(event_name)
+
 def wgan_learner(
     dls, # `DataLoaders` from `face_dls`
     generator:nn.Module, # e.g. `face_generator()`
@@ -128,10 +147,10 @@ def wgan_learner(
     cbs=None, # Extra callbacks
     **kwargs # Passed to `GANLearner.wgan` / `Learner`
 ) -> GANLearner:
-    "`GANLearner.wgan` with a step-counting switcher, frozen weights that stay frozen, no validation and wd=0"
+    "`GANLearner.wgan` (as `FaceGANLearner`) with a step-counting switcher, frozen weights that stay frozen, no validation and wd=0"
     check_optim(lr, clip)
     switcher = StepSwitcher(n_crit, n_gen)
-    learn = GANLearner.wgan(dls, generator, critic, switcher=switcher, clip=clip, opt_func=opt_func, lr=lr, wd=0.,
+    learn = FaceGANLearner.wgan(dls, generator, critic, switcher=switcher, clip=clip, opt_func=opt_func, lr=lr, wd=0.,
                             splitter=all_params_splitter, cbs=L(FrozenGradGuard(), NoValidation()) + L(cbs), **kwargs)
     learn.recorder.train_metrics, learn.recorder.valid_metrics = True, False
     return learn

@@ -14,15 +14,15 @@ from .latents import check_noise, check_nz, default_nz
 from .models import check_model_options, check_norm, check_upsample
 from .augment import check_p, parse_policy
 from .penalty import check_penalty, default_penalty_weight
+from .optim import OPTIMISERS
 
 # %% auto #0
-__all__ = ['PRECISIONS', 'BLURS', 'OPTIMISERS', 'LEGACY_DEFAULTS', 'RESUMABLE', 'CHANGEABLE', 'resolve_norm', 'TrainOptions',
+__all__ = ['PRECISIONS', 'BLURS', 'LEGACY_DEFAULTS', 'RESUMABLE', 'CHANGEABLE', 'resolve_norm', 'TrainOptions',
            'options_from_dict', 'parse_changes', 'resumed_options']
 
 # %% ../nbs/30_options.ipynb #c006
 PRECISIONS = ('fp32', 'bf16', 'fp16')
 BLURS = ('auto', 'on', 'off')
-OPTIMISERS = ('adam', 'rmsprop')
 
 def resolve_norm(critic_norm:str, penalty:str) -> str:
     "The critic normalisation 'auto' stands for: fastai's batch norm with clipping; none with a penalty (per-image gradients)"

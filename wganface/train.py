@@ -7,7 +7,6 @@ Docs: https://github.com/wganface/wganface/train.html.md"""
 # %% ../nbs/70_train.ipynb #c003
 from __future__ import annotations
 import contextlib, copy, dataclasses, json, sys, time
-from functools import partial
 from pathlib import Path
 import shutil
 import torch
@@ -15,7 +14,6 @@ from fastcore.basics import store_attr
 from fastcore.foundation import L
 from fastcore.meta import delegates
 from fastai.callback.core import Callback
-from fastai.optimizer import RMSProp, Adam
 from fastai.torch_core import set_seed, rank_distrib
 from fastai.vision.gan import GANLearner
 import wganface
@@ -29,6 +27,7 @@ from .labels import training_labels
 from .models import build_models, check_training_memory, sample_faces
 from .augment import add_diff_augment
 from .penalty import CriticPenalty
+from .optim import opt_func
 from .distrib import distrib_context, distrib_device, on_rank0
 from .options import TrainOptions, resumed_options
 from .encoder import AutoencoderWarmStart, build_encoder
@@ -163,7 +162,7 @@ def _learner(o:TrainOptions, dls, out:Path, device, cbs=None, labels=None) -> GA
     # on the CPU, other programs can slow training down many times over; drop to one thread only if wganface chose the count
     if device.type == 'cpu': extra += SpeedGuard(adapt=THREADS['auto'])
     learn = wgan_learner(dls, gen, crit, n_crit=o.n_crit, clip=o.clip if o.penalty == 'clip' else None, lr=o.lr,
-                         opt_func=RMSProp if o.opt == 'rmsprop' else partial(Adam, mom=0.), cbs=extra + L(cbs), path=out)
+                         opt_func=opt_func(o.opt), cbs=extra + L(cbs), path=out)
     learn.model.to(device)
     if o.channels_last: learn.model.to(memory_format=torch.channels_last)
     if o.precision == 'bf16': learn.to_bf16()
