@@ -150,8 +150,11 @@ def wgan_learner(
     "`GANLearner.wgan` (as `FaceGANLearner`) with a step-counting switcher, frozen weights that stay frozen, no validation and wd=0"
     check_optim(lr, clip)
     switcher = StepSwitcher(n_crit, n_gen)
-    learn = FaceGANLearner.wgan(dls, generator, critic, switcher=switcher, clip=clip, opt_func=opt_func, lr=lr, wd=0.,
+    learn = GANLearner.wgan(dls, generator, critic, switcher=switcher, clip=clip, opt_func=opt_func, lr=lr, wd=0.,
                             splitter=all_params_splitter, cbs=L(FrozenGradGuard(), NoValidation()) + L(cbs), **kwargs)
+    # fastai wraps `GANLearner.wgan` after the class is made, which binds it to `GANLearner` even when called on a
+    # subclass: the subclass (no state of its own, only the event dispatch) is set here instead
+    learn.__class__ = FaceGANLearner
     learn.recorder.train_metrics, learn.recorder.valid_metrics = True, False
     return learn
 
