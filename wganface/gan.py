@@ -12,11 +12,11 @@ from torch import nn
 from fastcore.basics import store_attr
 from fastcore.foundation import L
 from fastai.callback.core import Callback, event, CancelValidException, CancelTrainException, CancelFitException
-from fastai.optimizer import RMSProp
 from fastai.torch_core import params
 from fastai.vision.gan import GANLearner, GANTrainer
 from .core import CLOCKS, check_at_least, check_choice, check_finite, clock_seconds
 from .distrib import any_rank
+from .optim import ForeachRMSProp
 
 # %% auto #0
 __all__ = ['StepSwitcher', 'FrozenGradGuard', 'NoValidation', 'all_params_splitter', 'GeneratorEMA', 'TimeBudget', 'check_optim',
@@ -143,7 +143,7 @@ def wgan_learner(
     n_gen:int=1, # Generator steps per turn
     clip:float|None=0.01, # Clip critic weights to [-clip, clip] (the WGAN Lipschitz constraint)
     lr:float=2e-4, # Learning rate (fastai's GAN notebook uses 2e-4 with RMSProp)
-    opt_func=RMSProp, # fastai optimiser; RMSProp as in the WGAN paper (Adam also works: frozen weights stay put)
+    opt_func=ForeachRMSProp, # fastai optimiser; RMSProp as in the WGAN paper, stepped with foreach ops (`wganface.optim`; Adam also works: frozen weights stay put)
     cbs=None, # Extra callbacks
     **kwargs # Passed to `GANLearner.wgan` / `Learner`
 ) -> GANLearner:
