@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from torch import nn
 
 # %% auto #0
-__all__ = ['AUGMENTS', 'parse_policy', 'check_p', 'diff_augment', 'add_diff_augment']
+__all__ = ['AUGMENTS', 'check_p', 'policy_shares', 'parse_policy', 'diff_augment', 'add_diff_augment']
 
 # %% ../nbs/22_augment.ipynb #c005
 def _brightness(x): return x + (torch.rand(x.size(0), 1, 1, 1, dtype=x.dtype, device=x.device) - 0.5)
@@ -48,34 +48,43 @@ def _cutout(x, ratio=0.5):
 
 AUGMENTS = dict(color=(_brightness, _saturation, _contrast), translation=(_translation,), cutout=(_cutout,))
 
-def parse_policy(policy:str) -> list:
-    "'color,translation,cutout' -> its names, checked; '' -> no augmentation"
-    names = [p.strip() for p in (policy or '').split(',') if p.strip()]
-    bad = [n for n in names if n not in AUGMENTS]
-    if bad: raise ValueError(f"Unknown DiffAugment policy {', '.join(bad)}: use a comma-separated choice of {', '.join(AUGMENTS)}")
-    return names
-
-def check_p(p:float):
+def check_p(p:float, name:str='diffaug_p'):
     "Raise a one-line error for a share of augmented images outside (0, 1]"
-    if not 0 < p <= 1: raise ValueError(f"diffaug_p={p} is not supported: give the share of images each augmentation is applied to, in (0, 1], e.g. 0.5")
+    if not 0 < p <= 1: raise ValueError(f"{name}={p} is not supported: give the share of images each augmentation is applied to, in (0, 1], e.g. 0.5")
+
+def policy_shares(policy:str, p:float=1.) -> list:
+    "'translation:0.5,cutout' -> [('translation', 0.5), ('cutout', p)], checked: a share after a name overrides `p`"
+    out = []
+    for part in (policy or '').split(','):
+        name, _, share = part.strip().partition(':')
+        if not name: continue
+        if name not in AUGMENTS: raise ValueError(f"Unknown DiffAugment policy {name}: use a comma-separated choice of {', '.join(AUGMENTS)}, each optionally with its share, e.g. translation:0.5,cutout")
+        try: q = float(share) if share else p
+        except ValueError: raise ValueError(f"cannot read the share in DiffAugment policy {part.strip()!r}: write NAME:SHARE, e.g. translation:0.5") from None
+        check_p(q, name); out.append((name, q))
+    return out
+
+def parse_policy(policy:str) -> list:
+    "'color,translation:0.5,cutout' -> its names, checked; '' -> no augmentation"
+    return [n for n, _ in policy_shares(policy)]
 
 def diff_augment(
     x:torch.Tensor, # Images (N, C, H, W) in [-1, 1]
-    policy:str='color,translation,cutout', # Comma-separated augmentations: color, translation, cutout
+    policy:str='color,translation,cutout', # Comma-separated augmentations: color, translation, cutout; `name:share` gives one its own share
     p:float=1., # Share of the images each augmentation is applied to, drawn per image (1: all, as in the paper)
 ) -> torch.Tensor:
     "DiffAugment: random, differentiable colour, translation and cutout, drawn independently per image"
     check_p(p)
-    for name in parse_policy(policy):
+    for name, q in policy_shares(policy, p):
         for f in AUGMENTS[name]:
-            if p == 1: x = f(x)
-            else: x = torch.where(torch.rand(x.shape[0], 1, 1, 1, device=x.device) < p, f(x), x)
+            if q == 1: x = f(x)
+            else: x = torch.where(torch.rand(x.shape[0], 1, 1, 1, device=x.device) < q, f(x), x)
     return x.contiguous()
 
 # %% ../nbs/22_augment.ipynb #c010
 def add_diff_augment(
     critic:nn.Module, # The critic, e.g. `face_critic()`
-    policy:str='color,translation,cutout', # Comma-separated augmentations: color, translation, cutout
+    policy:str='color,translation,cutout', # Comma-separated augmentations: color, translation, cutout; `name:share` gives one its own share
     p:float=1., # Share of the images each augmentation is applied to (1: all)
 ) -> nn.Module:
     "Make `critic` see DiffAugment-ed images whenever it is in training mode; returns `critic`"

@@ -53,7 +53,7 @@ class TrainOptions:
     critic_norm:str='auto' # Critic normalisation: 'batch', 'instance' or 'none'; 'auto': batch with clipping, none with a penalty
     opt:str='adam' # Optimiser: 'adam' (without momentum, as in fastai's GAN notebook) or 'rmsprop' (the WGAN paper's)
     ema:float=0.99 # Sample from a moving average of the generator with this decay; 0: off
-    diffaug:str='translation,cutout' # DiffAugment for the critic ('color,translation,cutout' in any combination; '': off): on 42 real photos it brought the joint SWD from 3x the real-vs-real floor to under it
+    diffaug:str='translation,cutout' # DiffAugment for the critic ('color,translation,cutout' in any combination, each optionally NAME:SHARE, e.g. 'translation:0.5,cutout'; '': off): on 42 real photos it brought the joint SWD from 3x the real-vs-real floor to under it
     diffaug_p:float=1. # Share of the images each DiffAugment augmentation is applied to (1: every image, as in the paper; lower lets the critic see some faces where they are)
     flip:bool=False # Mirror faces at random
     seed:int=0 # Random seed (models, batches and the fixed sample noise)
