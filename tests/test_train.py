@@ -138,6 +138,11 @@ def test_diffaug_option_trains_resumes_and_is_recorded(tmp_path):
     assert quiet_train(out=tmp_path/'half', epochs=2, resume=True).model.critic.diff_augment_p == 0.5
     assert quiet_train(out=tmp_path/'half', epochs=3, resume=True, change='diffaug_p=0.25').model.critic.diff_augment_p == 0.25
     with pytest.raises(ValueError, match='diffaug_p=1.5'): quiet_train(out=tmp_path/'bad', diffaug_p=1.5)
+    # a share per augmentation travels in the policy string, and a bad one is a one-line error before training
+    learn = quiet_train(out=tmp_path/'own', epochs=1, diffaug='translation:0.5,cutout')
+    assert learn.model.critic.diff_augment == 'translation:0.5,cutout'
+    with pytest.raises(ValueError, match='translation=2.0 is not supported'): quiet_train(out=tmp_path/'bad2', diffaug='translation:2')
+    assert not (tmp_path/'bad2').exists()
 
 @pytest.mark.parametrize('penalty', ['gp', 'r1'])
 def test_penalties_train_resume_and_rebuild_a_critic_without_batch_norm(tmp_path, penalty):
