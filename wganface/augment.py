@@ -75,7 +75,11 @@ def diff_augment(
 ) -> torch.Tensor:
     "DiffAugment: random, differentiable colour, translation and cutout, drawn independently per image"
     check_p(p)
-    for name, q in policy_shares(policy, p):
+    return _apply(x, policy_shares(policy, p))
+
+def _apply(x, shares):
+    "Apply the augmentations of `policy_shares`' list, each to its share of the images"
+    for name, q in shares:
         for f in AUGMENTS[name]:
             if q == 1: x = f(x)
             else: x = torch.where(torch.rand(x.shape[0], 1, 1, 1, device=x.device) < q, f(x), x)
@@ -88,12 +92,12 @@ def add_diff_augment(
     p:float=1., # Share of the images each augmentation is applied to (1: all)
 ) -> nn.Module:
     "Make `critic` see DiffAugment-ed images whenever it is in training mode; returns `critic`"
-    parse_policy(policy); check_p(p)
+    check_p(p); shares = policy_shares(policy, p)  # parsed once here, not at every batch
     def _augment(module, args):
         if not module.training: return
         x = args[0]
         # a conditional critic's attribute channels are not pixels: they pass unchanged
-        x = diff_augment(x, policy, p) if x.shape[1] <= 3 else torch.cat([diff_augment(x[:, :3], policy, p), x[:, 3:]], 1)
+        x = _apply(x, shares) if x.shape[1] <= 3 else torch.cat([_apply(x[:, :3], shares), x[:, 3:]], 1)
         return (x,) + tuple(args[1:])
     critic.register_forward_pre_hook(_augment)
     critic.diff_augment, critic.diff_augment_p = policy, p
