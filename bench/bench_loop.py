@@ -2,13 +2,17 @@
 
 Both train the same generator and critic (fastai's basic_generator / basic_critic with LeakyReLU) on the built-in
 faces, with the same recipe: by default `train()`'s defaults (penalty, optimiser, critic steps, moving average);
-options override them. Measured for the same number of steps, alternating, best of `--repeats`:
+options override them. Measured for the same number of steps, alternating, best of `--repeats`, in the process's
+CPU seconds by default (`--clock cpu`: with one thread, other programs on the machine change it far less than wall time):
 
-  plain PyTorch         the recipe written out in PyTorch over a tensor of the faces
+  plain PyTorch         the recipe written out in PyTorch over a tensor of the faces, with denormal floats treated
+                        as zero, as wganface's learner does while it trains (`core.flushing_denormals`)
+  plain, denormals kept the same loop with torch's default: what flushing denormals gains
   wganface              `train()` itself (tensor batches on the device, fastai's Learner and callbacks, run folder)
   wganface, DataBlock   the same learner fed by fastai's per-item DataBlock pipeline (`face_dls(in_memory=False)`)
 
     taskset -c 1 python bench/bench_loop.py                     # train()'s defaults, 1 thread, on a core of its own
+    python bench/bench_loop.py --clock wall                     # wall-clock seconds instead of the process's CPU seconds
     python bench/bench_loop.py --n-features 64 --bs 64 --penalty clip --opt rmsprop --lr 2e-4 --n-crit 5 --ema 0
     python bench/bench_loop.py --profile                        # where one epoch of train() spends its time (cProfile)
 """
@@ -16,6 +20,7 @@ import argparse, copy, cProfile, inspect, pstats, tempfile, time, warnings
 from pathlib import Path
 import torch
 from fastai.torch_core import set_seed
+from wganface.core import clock_seconds, flushing_denormals
 
 
 def plain_loop(imgs, gen, crit, a):
@@ -29,7 +34,7 @@ def plain_loop(imgs, gen, crit, a):
     n_pen = 0
     from wganface.augment import diff_augment
     judge = (lambda x: crit(diff_augment(x, a.diffaug, a.diffaug_p))) if a.diffaug else crit  # DiffAugment inside the critic, as train() hooks it
-    t = time.perf_counter()
+    t = clock_seconds(a.clock)
     for step in range(a.steps):
         if step % (a.n_crit + 1) < a.n_crit:
             if a.penalty == 'clip':
@@ -59,7 +64,7 @@ def plain_loop(imgs, gen, crit, a):
             if ema is not None:
                 with torch.no_grad():
                     for e, p in zip(ema.parameters(), gen.parameters()): e.lerp_(p, 1 - a.ema)
-    return time.perf_counter() - t
+    return clock_seconds(a.clock) - t
 
 
 def fastai_learner_loop(dls, gen, crit, a):
@@ -73,9 +78,9 @@ def fastai_learner_loop(dls, gen, crit, a):
     if a.penalty != 'clip': cbs.append(CriticPenalty(a.penalty, a.penalty_weight, a.penalty_every))
     learn = wgan_learner(dls, gen, crit, n_crit=a.n_crit, lr=a.lr, clip=a.clip if a.penalty == 'clip' else None,
                          opt_func=opt_func(a.opt), cbs=cbs)
-    t = time.perf_counter()
+    t = clock_seconds(a.clock)
     with learn.no_bar(), learn.no_logging(): learn.fit(1, a.lr)
-    return time.perf_counter() - t
+    return clock_seconds(a.clock) - t
 
 
 def train_loop(seed, a):
@@ -85,8 +90,8 @@ def train_loop(seed, a):
 
     class Clock(Callback):
         order = 200
-        def before_fit(self): self.t = time.perf_counter()
-        def after_fit(self): self.seconds = time.perf_counter() - self.t
+        def before_fit(self): self.t = clock_seconds(a.clock)
+        def after_fit(self): self.seconds = clock_seconds(a.clock) - self.t
 
     clock = Clock()
     with tempfile.TemporaryDirectory() as d:
@@ -125,10 +130,11 @@ def main():
     p.add_argument('--penalty-every', type=int, default=d['penalty_every'])
     p.add_argument('--clip', type=float, default=d['clip'])
     p.add_argument('--ema', type=float, default=d['ema'])
-    p.add_argument('--diffaug', default=d['diffaug'], help="DiffAugment policy ('' for none)")
+    p.add_argument('--diffaug', default=d['diffaug'], help="DiffAugment policy ('' for none; 'auto' as train() decides it)")
     p.add_argument('--diffaug-p', type=float, default=d['diffaug_p'], help='share of images each augmentation is applied to')
     p.add_argument('--steps', type=int, default=300, help='optimiser steps per measurement (critic + generator)')
     p.add_argument('--threads', type=int, default=1)
+    p.add_argument('--clock', default='cpu', choices=['cpu', 'wall'], help="what is timed: the process's CPU seconds (default) or wall-clock seconds")
     p.add_argument('--repeats', type=int, default=2, help='measurements of each loop, alternating')
     p.add_argument('--profile', action='store_true', help="profile one epoch of train() instead, and print where the time goes")
     a = p.parse_args()
@@ -140,21 +146,24 @@ def main():
     from wganface.data import face_dls, faces_to_tensor, load_face_folder
     from wganface.faces import builtin_faces_path
     from wganface.models import face_generator, face_critic
+    from wganface.augment import resolve_diffaug
     imgs = faces_to_tensor(load_face_folder(builtin_faces_path())[0])
+    a.diffaug = resolve_diffaug(a.diffaug, imgs)  # 'auto' as train() decides it for these faces
     norm = 'batch' if a.penalty == 'clip' else 'none'
     make = lambda: (face_generator(64, nz=a.nz, n_features=a.n_features, upsample=a.upsample), face_critic(64, n_features=a.n_features, norm=norm))
     dls = {k: face_dls(bs=a.bs, nz=a.nz, steps_per_epoch=a.steps, device='cpu', in_memory=k) for k in (True, False)}
-    results = {'plain PyTorch': [], 'wganface learner': [], 'wganface train()': [], 'wganface, DataBlock': []}
+    results = {'plain PyTorch': [], 'plain, denormals kept': [], 'wganface learner': [], 'wganface train()': [], 'wganface, DataBlock': []}
     for r in range(a.repeats):
-        set_seed(r); g, c = make()
-        results['plain PyTorch'].append(plain_loop(imgs, g, c, a))
+        for flush, name in ((True, 'plain PyTorch'), (False, 'plain, denormals kept')):
+            set_seed(r); g, c = make()
+            with flushing_denormals(flush): results[name].append(plain_loop(imgs, g, c, a))
         set_seed(r); g, c = make()
         results['wganface learner'].append(fastai_learner_loop(dls[True], g, c, a))
         results['wganface train()'].append(train_loop(r, a))
         set_seed(r); g, c = make()
         results['wganface, DataBlock'].append(fastai_learner_loop(dls[False], g, c, a))
     import os
-    print(f"recipe: {', '.join(f'{k}={getattr(a, k)}' for k in RECIPE)}; {a.steps} steps, {a.threads} threads, best of {a.repeats}; "
+    print(f"recipe: {', '.join(f'{k}={getattr(a, k)}' for k in RECIPE)}; {a.steps} steps, {a.threads} threads, best of {a.repeats}, {a.clock} clock; "
           f"cores {sorted(os.sched_getaffinity(0))}, load average {os.getloadavg()[0]:.2f}")
     best = {k: min(v) for k, v in results.items()}
     for k, s in best.items():

@@ -14,7 +14,7 @@ from pathlib import Path
 __all__ = ['CLOCKS', 'THREADS', 'make_folder', 'check_writable', 'atomic_write', 'write_text', 'json_safe', 'read_jsonl',
            'append_jsonl', 'write_jsonl', 'check_at_least', 'check_finite', 'check_size', 'check_choice', 'short_list',
            'resolve_device', 'available_memory', 'check_memory', 'clock_seconds', 'idle_cores', 'resolve_threads',
-           'set_threads']
+           'set_threads', 'flushes_denormals', 'flushing_denormals']
 
 # %% ../nbs/00_core.ipynb #c006
 def make_folder(folder) -> Path:
@@ -216,3 +216,19 @@ def set_threads(threads:int|None=None, # a number of threads, or None to choose 
     torch.set_num_threads(n)
     THREADS.update(n=n, auto=threads is None)
     return n
+
+# %% ../nbs/00_core.ipynb #c021n
+def flushes_denormals() -> bool:
+    "Whether torch treats denormal floats as zero on this CPU right now (`torch.set_flush_denormal`)"
+    import torch
+    return bool((torch.tensor([1e-44]) * 2).item() == 0)  # 1e-44 is a float32 denormal: flushed, it multiplies to 0
+
+@contextmanager
+def flushing_denormals(on:bool=True, # treat denormals as zero inside the block (False: keep them)
+                      ):
+    "Inside the block, torch treats denormal floats as zero on the CPU (faster, with no visible change to training)"
+    import torch
+    before = flushes_denormals()
+    torch.set_flush_denormal(on)  # returns False where the CPU cannot: then nothing changes
+    try: yield
+    finally: torch.set_flush_denormal(before)

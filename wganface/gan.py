@@ -14,7 +14,7 @@ from fastcore.foundation import L
 from fastai.callback.core import Callback, event, CancelValidException, CancelTrainException, CancelFitException
 from fastai.torch_core import params
 from fastai.vision.gan import GANLearner, GANTrainer
-from .core import CLOCKS, check_at_least, check_choice, check_finite, clock_seconds
+from .core import CLOCKS, check_at_least, check_choice, check_finite, clock_seconds, flushing_denormals
 from .distrib import any_rank
 from .optim import ForeachRMSProp
 
@@ -74,7 +74,16 @@ def all_params_splitter(model): return [params(model)]
 class GeneratorEMA(Callback):
     "Keep an exponential moving average of the generator's weights: a smoother generator for sampling"
     order = 65  # after the optimiser step, before `RunFolder` draws the epoch's grid
-    def __init__(self, beta:float=0.99): self.beta, self.ema = beta, None
+    def __init__(self,
+        beta:float=0.99, # Decay per generator step (its half-life: ln 0.5 / ln beta steps; 0.99: 69)
+        rampup:float=0., # If > 0, the half-life is at most this share of the generator steps so far (StyleGAN2-ADA's ramp-up)
+    ): self.beta, self.rampup, self.ema = beta, rampup, None
+
+    def decay(self, steps:int) -> float:
+        "The decay after `steps` generator steps: `beta`, or less while the ramp-up's half-life is shorter"
+        # a long average of a young generator drags in weights from far behind; StyleGAN2-ADA grows the half-life with training
+        if not self.rampup: return self.beta
+        return min(self.beta, 0.5 ** (1 / max(self.rampup * steps, 1e-8)))
     def before_fit(self):
         if self.ema is None: self.ema = copy.deepcopy(self.model.generator).requires_grad_(False)
         self.ema.to(next(self.model.generator.parameters()).device)
@@ -84,7 +93,9 @@ class GeneratorEMA(Callback):
         if not self.gan_trainer.gen_mode: return
         with torch.no_grad():
             # one call over all the weights instead of one small operation per tensor
-            torch._foreach_lerp_(self.pairs[0], self.pairs[1], 1 - self.beta)
+            sw = getattr(self.learn, 'step_switcher', None)
+            beta = self.decay(sw.gen_steps + 1 if sw is not None else 1)
+            torch._foreach_lerp_(self.pairs[0], self.pairs[1], 1 - beta)
             for e, b in zip(*self.buffers): e.copy_(b)
 
 class TimeBudget(Callback):
@@ -123,6 +134,10 @@ class FaceGANLearner(GANLearner):
     def __call__(self, event_name):
         if isinstance(event_name, str): self._call_one(event_name)
         else: super().__call__(event_name)
+
+    def fit(self, *args, **kwargs):
+        "fastai's `fit`, with denormal floats treated as zero on the CPU meanwhile (can be faster; see `core.flushing_denormals`)"
+        with flushing_denormals(): return super().fit(*args, **kwargs)
 
     def _call_one(self, event_name):
         if not hasattr(event, event_name): raise Exception(f'missing {event_name}')
