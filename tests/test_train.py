@@ -242,3 +242,19 @@ def test_cpu_clock_budget_counts_this_process_cpu_time(tmp_path):
     t = time.process_time()
     learn = quiet_train(out=tmp_path/'run', minutes=0.01, clock='cpu', steps_per_epoch=10_000)
     assert learn.time_budget.expired and learn.time_budget.clock == 'cpu' and time.process_time() - t >= 0.6
+
+
+def test_diffaug_auto_translates_every_face_only_when_faces_sit_still(run, tmp_path):
+    "`diffaug='auto'` (the default) keeps where the built-in person's head sits visible on half the images, translates centred faces on all; stored resolved"
+    from wganface.faces import render_face, sample_face_params
+    assert json.loads((run[0]/'options.json').read_text())['diffaug'] == 'translation:0.5,cutout'
+    assert run[1].model.critic.diff_augment == 'translation:0.5,cutout'
+    centred = tmp_path/'centred'; centred.mkdir()
+    for i, p in enumerate(sample_face_params(24, seed=3)): render_face(**{**p, 'dx': 0, 'dy': 0}).save(centred/f'{i:02d}.png')
+    out = tmp_path/'still'
+    learn = quiet_train(data=centred, out=out, epochs=1)
+    assert learn.model.critic.diff_augment == 'translation,cutout'
+    assert load_checkpoint(list_checkpoints(out)[-1])['options']['diffaug'] == 'translation,cutout'
+    # resuming keeps what was decided; a policy given by name is used as it is
+    assert quiet_train(data=centred, out=out, epochs=2, resume=True).model.critic.diff_augment == 'translation,cutout'
+    assert quiet_train(data=centred, out=tmp_path/'own', epochs=1, diffaug='cutout').model.critic.diff_augment == 'cutout'

@@ -11,7 +11,8 @@ import torch.nn.functional as F
 from torch import nn
 
 # %% auto #0
-__all__ = ['AUGMENTS', 'check_p', 'policy_shares', 'parse_policy', 'diff_augment', 'add_diff_augment']
+__all__ = ['AUGMENTS', 'MOVING_FACES', 'AUTO_POLICIES', 'check_p', 'policy_shares', 'parse_policy', 'diff_augment', 'face_shift',
+           'resolve_diffaug', 'add_diff_augment']
 
 # %% ../nbs/22_augment.ipynb #c005
 def _brightness(x): return x + (torch.rand(x.size(0), 1, 1, 1, dtype=x.dtype, device=x.device) - 0.5)
@@ -84,6 +85,42 @@ def _apply(x, shares):
             if q == 1: x = f(x)
             else: x = torch.where(torch.rand(x.shape[0], 1, 1, 1, device=x.device) < q, f(x), x)
     return x.contiguous()
+
+# %% ../nbs/22_augment.ipynb #c008e
+MOVING_FACES = 0.025  # median shift, as a share of the side (1.6 px at 64x64), from which faces count as moving
+AUTO_POLICIES = dict(moving='translation:0.5,cutout', still='translation,cutout')
+
+def face_shift(
+    images:torch.Tensor, # Faces (N, C, H, W)
+    side:int=64, # Side the faces are compared at (resized to it)
+    reach:int|None=None, # Largest shift tried, in pixels at `side`; default an eighth of the side (DiffAugment's)
+    rounds:int=3, # Times the mean face is rebuilt from the aligned faces
+) -> torch.Tensor:
+    "Each face's shift (dy, dx) in pixels at `side` x `side`, (N, 2), from the set's mean face: where it sits relative to the others"
+    g = images.float().mean(1, keepdim=True)
+    # one scale for every size, so that a run decides the same at 16 as at 64 pixels (a 3-pixel shift is sub-pixel at 16)
+    if g.shape[-1] != side: g = F.interpolate(g, size=(side, side), mode='bilinear', antialias=True, align_corners=False)
+    g = g[:, 0]
+    # gradient magnitude: edges line up across faces of different people and lighting, plain intensity less so
+    g = ((g[:, 1:, :-1] - g[:, :-1, :-1])**2 + (g[:, :-1, 1:] - g[:, :-1, :-1])**2).sqrt()
+    g = (g - g.mean((1, 2), keepdim=True)) / (g.std((1, 2), keepdim=True) + 1e-8)
+    r = reach or side // 8
+    padded, width, template = F.pad(g[:, None], [r] * 4), 2 * r + 1, g.mean(0)
+    for _ in range(rounds):
+        best = F.conv2d(padded, (template - template.mean())[None, None]).flatten(1).argmax(1)
+        shift = torch.stack([best // width - r, best % width - r], 1)
+        template = torch.stack([torch.roll(f, (-int(dy), -int(dx)), (0, 1)) for f, (dy, dx) in zip(g, shift)]).mean(0)
+    return shift
+
+def resolve_diffaug(
+    policy:str, # A DiffAugment policy, or 'auto'
+    images:torch.Tensor, # The training faces (N, C, H, W)
+) -> str:
+    "The policy 'auto' stands for with these training faces (any other policy is returned as it is)"
+    if policy != 'auto': return policy
+    shift = face_shift(images, side=64).float()
+    moved = float((shift - shift.median(0).values).norm(dim=1).median())
+    return AUTO_POLICIES['moving' if moved >= MOVING_FACES * 64 else 'still']
 
 # %% ../nbs/22_augment.ipynb #c010
 def add_diff_augment(

@@ -25,7 +25,7 @@ from .data import face_dls, faces_to_tensor, load_face_folder
 from .faces import builtin_faces_path
 from .labels import training_labels
 from .models import build_models, check_training_memory, sample_faces
-from .augment import add_diff_augment
+from .augment import AUTO_POLICIES, add_diff_augment, resolve_diffaug
 from .penalty import CriticPenalty
 from .optim import opt_func
 from .distrib import distrib_context, distrib_device, on_rank0
@@ -155,7 +155,7 @@ def _learner(o:TrainOptions, dls, out:Path, device, cbs=None, labels=None) -> GA
     if o.diffaug: add_diff_augment(crit, o.diffaug, o.diffaug_p)
     fixed_z = sample_noise(64, o.nz, o.noise, seed=o.seed)
     extra = L(RunFolder(out, o, fixed_z, dls.face_data.hash), DivergenceGuard())
-    if o.ema: extra += GeneratorEMA(o.ema)
+    if o.ema: extra += GeneratorEMA(o.ema, o.ema_rampup)
     if o.penalty != 'clip': extra += CriticPenalty(o.penalty, o.penalty_weight, o.penalty_every)
     if o.minutes: extra += TimeBudget(o.minutes, clock=o.clock)
     if o.eval_every: extra += EvalCallback(every=o.eval_every, holdout=o.holdout)
@@ -176,13 +176,18 @@ def _condition_labels(o:TrainOptions) -> tuple:
     names, values = training_labels(o.condition, files, o.condition_attrs)
     return dataclasses.replace(o, condition_attrs=names), values
 
-def _resolve_blur(o:TrainOptions, dls) -> TrainOptions:
-    "Options with `blur='auto'` decided from the training faces (a resumed run's is decided already), said when it is on"
-    if o.blur != 'auto': return o
-    o = dataclasses.replace(o, blur=resolve_blur(o.blur, faces_to_tensor(dls.face_data.images)))
-    if o.blur == 'on' and not rank_distrib():
+def _resolve_auto(o:TrainOptions, dls) -> TrainOptions:
+    "Options with `blur` and `diffaug` 'auto' decided from the training faces (a resumed run's are decided already), said when unusual"
+    if 'auto' not in (o.blur, o.diffaug): return o
+    faces = faces_to_tensor(dls.face_data.images)
+    o = dataclasses.replace(o, blur=resolve_blur(o.blur, faces), diffaug=resolve_diffaug(o.diffaug, faces))
+    if rank_distrib(): return o
+    if o.blur == 'on':
         print(f"blur: on (the training faces hold under {EMPTY_TOP_OCTAVE:.0%} of their energy above a quarter cycle per pixel, "
               "as photos upscaled from a smaller size do: the generator's output is low-passed to match; --blur off to keep it sharp)")
+    if o.diffaug == AUTO_POLICIES['moving']:
+        print(f"diffaug: {o.diffaug} (the training faces sit in different places: translating only half of the images the critic "
+              "sees keeps that visible to it, so the samples move as much; --diffaug translation,cutout translates them all)")
     return o
 
 def _restore(learn:GANLearner, ckpt:dict):
@@ -276,7 +281,7 @@ def train(
         o, labels = _condition_labels(o)
         dls = face_dls(o.data, size=o.size, nz=o.nz, bs=o.bs, noise=o.noise, steps_per_epoch=o.steps_per_epoch, flip=o.flip,
                        device=device, labels=None if labels is None else standardised_labels(labels, o.condition_attrs))
-        o = _resolve_blur(o, dls)
+        o = _resolve_auto(o, dls)
         if ckpt is not None and ckpt.get('data_hash') not in (None, dls.face_data.hash):
             raise ValueError(f"'{dls.face_data.path}' does not hold the images this run trained on: pass the run's own image folder")
         learn = _learner(o, dls, out, device, cbs, labels)
