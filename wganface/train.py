@@ -178,14 +178,15 @@ def _condition_labels(o:TrainOptions) -> tuple:
 
 def _resolve_auto(o:TrainOptions, dls) -> TrainOptions:
     "Options with `blur` and `diffaug` 'auto' decided from the training faces (a resumed run's are decided already), said when unusual"
-    if 'auto' not in (o.blur, o.diffaug): return o
+    chosen = [k for k in ('blur', 'diffaug') if getattr(o, k) == 'auto']
+    if not chosen: return o
     faces = faces_to_tensor(dls.face_data.images)
     o = dataclasses.replace(o, blur=resolve_blur(o.blur, faces), diffaug=resolve_diffaug(o.diffaug, faces))
     if rank_distrib(): return o
-    if o.blur == 'on':
+    if 'blur' in chosen and o.blur == 'on':
         print(f"blur: on (the training faces hold under {EMPTY_TOP_OCTAVE:.0%} of their energy above a quarter cycle per pixel, "
               "as photos upscaled from a smaller size do: the generator's output is low-passed to match; --blur off to keep it sharp)")
-    if o.diffaug == AUTO_POLICIES['moving']:
+    if 'diffaug' in chosen and o.diffaug == AUTO_POLICIES['moving']:
         print(f"diffaug: {o.diffaug} (the training faces sit in different places: translating only half of the images the critic "
               "sees keeps that visible to it, so the samples move as much; --diffaug translation,cutout translates them all)")
     return o
