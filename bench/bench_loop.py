@@ -33,7 +33,7 @@ def plain_loop(imgs, gen, crit, a):
     ema = copy.deepcopy(gen).requires_grad_(False) if a.ema else None
     n_pen = 0
     from wganface.augment import diff_augment
-    judge = (lambda x: crit(diff_augment(x, a.diffaug, a.diffaug_p))) if a.diffaug else crit  # DiffAugment inside the critic, as train() hooks it
+    judge = (lambda x: crit(diff_augment(x, a.diffaug, a.diffaug_p, a.cutout))) if a.diffaug else crit  # DiffAugment inside the critic, as train() hooks it
     t = clock_seconds(a.clock)
     for step in range(a.steps):
         if step % (a.n_crit + 1) < a.n_crit:
@@ -73,7 +73,7 @@ def fastai_learner_loop(dls, gen, crit, a):
     from wganface.penalty import CriticPenalty
     from wganface.train import GeneratorEMA, wgan_learner
     from wganface.augment import add_diff_augment
-    if a.diffaug: add_diff_augment(crit, a.diffaug, a.diffaug_p)
+    if a.diffaug: add_diff_augment(crit, a.diffaug, a.diffaug_p, a.cutout)
     cbs = [GeneratorEMA(a.ema)] if a.ema else []
     if a.penalty != 'clip': cbs.append(CriticPenalty(a.penalty, a.penalty_weight, a.penalty_every))
     learn = wgan_learner(dls, gen, crit, n_crit=a.n_crit, lr=a.lr, clip=a.clip if a.penalty == 'clip' else None,
@@ -100,7 +100,7 @@ def train_loop(seed, a):
     return clock.seconds
 
 
-RECIPE = ('bs', 'n_features', 'upsample', 'n_crit', 'lr', 'opt', 'penalty', 'penalty_weight', 'penalty_every', 'clip', 'ema', 'diffaug', 'diffaug_p')
+RECIPE = ('bs', 'n_features', 'upsample', 'n_crit', 'lr', 'opt', 'penalty', 'penalty_weight', 'penalty_every', 'clip', 'ema', 'diffaug', 'diffaug_p', 'cutout')
 
 
 def profile(a, top:int=25):
@@ -132,6 +132,7 @@ def main():
     p.add_argument('--ema', type=float, default=d['ema'])
     p.add_argument('--diffaug', default=d['diffaug'], help="DiffAugment policy ('' for none; 'auto' as train() decides it)")
     p.add_argument('--diffaug-p', type=float, default=d['diffaug_p'], help='share of images each augmentation is applied to')
+    p.add_argument('--cutout', type=float, default=d['cutout'], help="side of the cutout square, as a share of the image's side")
     p.add_argument('--steps', type=int, default=300, help='optimiser steps per measurement (critic + generator)')
     p.add_argument('--threads', type=int, default=1)
     p.add_argument('--clock', default='cpu', choices=['cpu', 'wall'], help="what is timed: the process's CPU seconds (default) or wall-clock seconds")

@@ -138,6 +138,11 @@ def test_diffaug_option_trains_resumes_and_is_recorded(tmp_path):
     assert quiet_train(out=tmp_path/'half', epochs=2, resume=True).model.critic.diff_augment_p == 0.5
     assert quiet_train(out=tmp_path/'half', epochs=3, resume=True, change='diffaug_p=0.25').model.critic.diff_augment_p == 0.25
     with pytest.raises(ValueError, match='diffaug_p=1.5'): quiet_train(out=tmp_path/'bad', diffaug_p=1.5)
+    # so is the cutout square's side: a quarter of the image by default, changeable on resume
+    assert learn.model.critic.diff_augment_cutout == 0.25
+    assert quiet_train(out=tmp_path/'half', epochs=4, resume=True, change='cutout=0.125').model.critic.diff_augment_cutout == 0.125
+    assert json.loads((tmp_path/'half'/'options.json').read_text())['cutout'] == 0.125
+    with pytest.raises(ValueError, match='cutout=1.0 is not supported'): quiet_train(out=tmp_path/'bad', cutout=1.)
     # a share per augmentation travels in the policy string, and a bad one is a one-line error before training
     learn = quiet_train(out=tmp_path/'own', epochs=1, diffaug='translation:0.5,cutout')
     assert learn.model.critic.diff_augment == 'translation:0.5,cutout'

@@ -6,13 +6,14 @@ Docs: https://github.com/wganface/wganface/augment.html.md"""
 
 # %% ../nbs/22_augment.ipynb #c002
 from __future__ import annotations
+from functools import partial
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 # %% auto #0
-__all__ = ['AUGMENTS', 'MOVING_FACES', 'AUTO_POLICIES', 'check_p', 'policy_shares', 'parse_policy', 'diff_augment', 'face_shift',
-           'resolve_diffaug', 'add_diff_augment']
+__all__ = ['AUGMENTS', 'MOVING_FACES', 'AUTO_POLICIES', 'check_p', 'check_cutout', 'policy_shares', 'parse_policy',
+           'diff_augment', 'face_shift', 'resolve_diffaug', 'add_diff_augment']
 
 # %% ../nbs/22_augment.ipynb #c005
 def _brightness(x): return x + (torch.rand(x.size(0), 1, 1, 1, dtype=x.dtype, device=x.device) - 0.5)
@@ -53,6 +54,10 @@ def check_p(p:float, name:str='diffaug_p'):
     "Raise a one-line error for a share of augmented images outside (0, 1]"
     if not 0 < p <= 1: raise ValueError(f"{name}={p} is not supported: give the share of images each augmentation is applied to, in (0, 1], e.g. 0.5")
 
+def check_cutout(cutout:float):
+    "Raise a one-line error for a cutout square's side outside (0, 1)"
+    if not 0 < cutout < 1: raise ValueError(f"cutout={cutout} is not supported: give the side of the cutout square as a share of the image's side, in (0, 1), e.g. 0.25")
+
 def policy_shares(policy:str, p:float=1.) -> list:
     "'translation:0.5,cutout' -> [('translation', 0.5), ('cutout', p)], checked: a share after a name overrides `p`"
     out = []
@@ -73,17 +78,19 @@ def diff_augment(
     x:torch.Tensor, # Images (N, C, H, W) in [-1, 1]
     policy:str='color,translation,cutout', # Comma-separated augmentations: color, translation, cutout; `name:share` gives one its own share
     p:float=1., # Share of the images each augmentation is applied to, drawn per image (1: all, as in the paper)
+    cutout:float=0.5, # Side of the cutout square, as a share of the image's side (0.5: the paper's)
 ) -> torch.Tensor:
     "DiffAugment: random, differentiable colour, translation and cutout, drawn independently per image"
-    check_p(p)
-    return _apply(x, policy_shares(policy, p))
+    check_p(p); check_cutout(cutout)
+    return _apply(x, policy_shares(policy, p), cutout)
 
-def _apply(x, shares):
-    "Apply the augmentations of `policy_shares`' list, each to its share of the images"
+def _apply(x, shares, cutout=0.5):
+    "Apply the augmentations of `policy_shares`' list, each to its share of the images; `cutout`: the cutout square's side"
     for name, q in shares:
         for f in AUGMENTS[name]:
-            if q == 1: x = f(x)
-            else: x = torch.where(torch.rand(x.shape[0], 1, 1, 1, device=x.device) < q, f(x), x)
+            g = partial(f, ratio=cutout) if f is _cutout else f
+            if q == 1: x = g(x)
+            else: x = torch.where(torch.rand(x.shape[0], 1, 1, 1, device=x.device) < q, g(x), x)
     return x.contiguous()
 
 # %% ../nbs/22_augment.ipynb #c008e
@@ -127,15 +134,16 @@ def add_diff_augment(
     critic:nn.Module, # The critic, e.g. `face_critic()`
     policy:str='color,translation,cutout', # Comma-separated augmentations: color, translation, cutout; `name:share` gives one its own share
     p:float=1., # Share of the images each augmentation is applied to (1: all)
+    cutout:float=0.5, # Side of the cutout square, as a share of the image's side (0.5: the paper's)
 ) -> nn.Module:
     "Make `critic` see DiffAugment-ed images whenever it is in training mode; returns `critic`"
-    check_p(p); shares = policy_shares(policy, p)  # parsed once here, not at every batch
+    check_p(p); check_cutout(cutout); shares = policy_shares(policy, p)  # parsed once here, not at every batch
     def _augment(module, args):
         if not module.training: return
         x = args[0]
         # a conditional critic's attribute channels are not pixels: they pass unchanged
-        x = _apply(x, shares) if x.shape[1] <= 3 else torch.cat([_apply(x[:, :3], shares), x[:, 3:]], 1)
+        x = _apply(x, shares, cutout) if x.shape[1] <= 3 else torch.cat([_apply(x[:, :3], shares, cutout), x[:, 3:]], 1)
         return (x,) + tuple(args[1:])
     critic.register_forward_pre_hook(_augment)
-    critic.diff_augment, critic.diff_augment_p = policy, p
+    critic.diff_augment, critic.diff_augment_p, critic.diff_augment_cutout = policy, p, cutout
     return critic

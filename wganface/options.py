@@ -12,7 +12,7 @@ from pathlib import Path
 from .core import CLOCKS, check_at_least, check_choice, check_finite, check_size
 from .latents import check_noise, check_nz, default_nz
 from .models import check_model_options, check_norm, check_upsample
-from .augment import check_p, parse_policy
+from .augment import check_cutout, check_p, parse_policy
 from .penalty import check_penalty, default_penalty_weight
 from .optim import OPTIMISERS
 
@@ -56,6 +56,7 @@ class TrainOptions:
     ema_rampup:float=0. # If > 0, the moving average's half-life is at most this share of the generator steps so far (StyleGAN2-ADA's ramp-up; 0: off)
     diffaug:str='auto' # DiffAugment for the critic ('color,translation,cutout' in any combination, each optionally NAME:SHARE, e.g. 'translation:0.5,cutout'; '': off; 'auto': translation on half the images when the training faces sit in different places, else on all, and cutout on all (decided by `train`)
     diffaug_p:float=1. # Share of the images each DiffAugment augmentation is applied to (1: every image, as in the paper; lower lets the critic see some faces where they are)
+    cutout:float=0.25 # Side of DiffAugment's cutout square, as a share of the image's side (the paper's 0.5 showed through as dark squares on real photos)
     flip:bool=False # Mirror faces at random
     seed:int=0 # Random seed (models, batches and the fixed sample noise)
     save_every:int=5 # Write a checkpoint every this many epochs (and after the last)
@@ -98,6 +99,7 @@ class TrainOptions:
         check_finite(self.ema_rampup, 'ema_rampup'); check_at_least(self.ema_rampup, 'ema_rampup', 0, hint='a share of the steps so far, e.g. 0.05, or 0 for none')
         if self.diffaug != 'auto': parse_policy(self.diffaug)
         check_finite(self.diffaug_p, 'diffaug_p'); check_p(self.diffaug_p)
+        check_finite(self.cutout, 'cutout'); check_cutout(self.cutout)
         check_choice(self.precision, 'precision', PRECISIONS)
         if self.data is not None: self.data = str(Path(self.data).expanduser().resolve())
         if self.holdout is not None: self.holdout = str(Path(self.holdout).expanduser().resolve())
@@ -113,12 +115,13 @@ class TrainOptions:
 # %% ../nbs/30_options.ipynb #c009
 LEGACY_DEFAULTS = dict(penalty='clip', critic_norm='batch', penalty_weight=0., penalty_every=1, opt='rmsprop', ema=0.,
                        diffaug='', minutes=0., eval_every=0, precision='fp32', channels_last=False, flip=False, keep_fakes=0,
-                       upsample='transposed', clock='wall', holdout=None, condition=None, condition_attrs=None, blur='off', diffaug_p=1., ema_rampup=0.)
+                       upsample='transposed', clock='wall', holdout=None, condition=None, condition_attrs=None, blur='off', diffaug_p=1., ema_rampup=0.,
+                       cutout=0.5)
 
 # options that only say how long, how often or on what hardware to train: a resume may give new values
 RESUMABLE = ('epochs', 'minutes', 'clock', 'save_every', 'keep', 'keep_fakes', 'eval_every', 'holdout', 'precision', 'channels_last')
 # options a resume may change only when asked explicitly (`change='lr=1e-4'`): the networks and optimiser state still fit
-CHANGEABLE = ('lr', 'n_crit', 'penalty_weight', 'penalty_every', 'clip', 'ema', 'ema_rampup', 'diffaug', 'diffaug_p', 'steps_per_epoch', 'bs', 'flip')
+CHANGEABLE = ('lr', 'n_crit', 'penalty_weight', 'penalty_every', 'clip', 'ema', 'ema_rampup', 'diffaug', 'diffaug_p', 'cutout', 'steps_per_epoch', 'bs', 'flip')
 
 def options_from_dict(d:dict) -> TrainOptions:
     "The `TrainOptions` stored in a checkpoint or options.json, from any wganface version"

@@ -152,7 +152,7 @@ def _learner(o:TrainOptions, dls, out:Path, device, cbs=None, labels=None) -> GA
     "`wgan_learner` with the networks, optimiser and callbacks `o` asks for, on `device`; `labels`: a conditional run's"
     gen, crit = build_models(o)
     if labels is not None: gen.set_stats(labels)  # kept in the checkpoint: label units -> inputs, without the labels file
-    if o.diffaug: add_diff_augment(crit, o.diffaug, o.diffaug_p)
+    if o.diffaug: add_diff_augment(crit, o.diffaug, o.diffaug_p, o.cutout)
     fixed_z = sample_noise(64, o.nz, o.noise, seed=o.seed)
     extra = L(RunFolder(out, o, fixed_z, dls.face_data.hash), DivergenceGuard())
     if o.ema: extra += GeneratorEMA(o.ema, o.ema_rampup)
