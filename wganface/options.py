@@ -56,7 +56,7 @@ class TrainOptions:
     ema_rampup:float=0. # If > 0, the moving average's half-life is at most this share of the generator steps so far (StyleGAN2-ADA's ramp-up; 0: off)
     diffaug:str='auto' # DiffAugment for the critic ('color,translation,cutout' in any combination, each optionally NAME:SHARE, e.g. 'translation:0.5,cutout'; '': off; 'auto': translation on half the images when the training faces sit in different places, else on all, and cutout on all (decided by `train`)
     diffaug_p:float=1. # Share of the images each DiffAugment augmentation is applied to (1: every image, as in the paper; lower lets the critic see some faces where they are)
-    cutout:float=0.25 # Side of DiffAugment's cutout square, as a share of the image's side (the paper's 0.5 showed through as dark squares on real photos)
+    cutout:float=0.25 # Side of DiffAugment's cutout square, as a share of the image's side (0.5, the paper's, left bigger dark squares on real-photo samples and ended further from the floor)
     flip:bool=False # Mirror faces at random
     seed:int=0 # Random seed (models, batches and the fixed sample noise)
     save_every:int=5 # Write a checkpoint every this many epochs (and after the last)
