@@ -82,15 +82,17 @@ def diff_augment(
 ) -> torch.Tensor:
     "DiffAugment: random, differentiable colour, translation and cutout, drawn independently per image"
     check_p(p); check_cutout(cutout)
-    return _apply(x, policy_shares(policy, p), cutout)
+    return _apply(x, _plan(policy_shares(policy, p), cutout))
 
-def _apply(x, shares, cutout=0.5):
-    "Apply the augmentations of `policy_shares`' list, each to its share of the images; `cutout`: the cutout square's side"
-    for name, q in shares:
-        for f in AUGMENTS[name]:
-            g = partial(f, ratio=cutout) if f is _cutout else f
-            if q == 1: x = g(x)
-            else: x = torch.where(torch.rand(x.shape[0], 1, 1, 1, device=x.device) < q, g(x), x)
+def _plan(shares, cutout=0.5):
+    "The (function, share) pairs that `policy_shares`' list stands for, with the cutout square's side bound"
+    return [(partial(f, ratio=cutout) if f is _cutout else f, q) for name, q in shares for f in AUGMENTS[name]]
+
+def _apply(x, plan):
+    "Apply each function of a `_plan` to its share of the images"
+    for f, q in plan:
+        if q == 1: x = f(x)
+        else: x = torch.where(torch.rand(x.shape[0], 1, 1, 1, device=x.device) < q, f(x), x)
     return x.contiguous()
 
 # %% ../nbs/22_augment.ipynb #c008e
@@ -137,12 +139,12 @@ def add_diff_augment(
     cutout:float=0.5, # Side of the cutout square, as a share of the image's side (0.5: the paper's)
 ) -> nn.Module:
     "Make `critic` see DiffAugment-ed images whenever it is in training mode; returns `critic`"
-    check_p(p); check_cutout(cutout); shares = policy_shares(policy, p)  # parsed once here, not at every batch
+    check_p(p); check_cutout(cutout); plan = _plan(policy_shares(policy, p), cutout)  # parsed once here, not at every batch
     def _augment(module, args):
         if not module.training: return
         x = args[0]
         # a conditional critic's attribute channels are not pixels: they pass unchanged
-        x = _apply(x, shares, cutout) if x.shape[1] <= 3 else torch.cat([_apply(x[:, :3], shares, cutout), x[:, 3:]], 1)
+        x = _apply(x, plan) if x.shape[1] <= 3 else torch.cat([_apply(x[:, :3], plan), x[:, 3:]], 1)
         return (x,) + tuple(args[1:])
     critic.register_forward_pre_hook(_augment)
     critic.diff_augment, critic.diff_augment_p, critic.diff_augment_cutout = policy, p, cutout
