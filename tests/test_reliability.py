@@ -110,7 +110,9 @@ def test_two_trainings_started_together_one_wins(tmp_path):
 # --- exact resume -----------------------------------------------------------------------------------------------------
 
 def test_two_epochs_then_two_more_equals_four_straight(tmp_path):
-    kw = dict(penalty='r1', penalty_every=3, ema=0.99, ema_rampup=0.2, diffaug='color,translation', save_every=2)  # the ramp-up counts steps across the resume
+    # the ramp-up counts steps across the resume; a constant rate, because a run planned for 2 epochs anneals its rate
+    # within them, so extending it is not 4 planned epochs (an interrupted run is: the next test)
+    kw = dict(penalty='r1', penalty_every=3, ema=0.99, ema_rampup=0.2, diffaug='color,translation', save_every=2, lr_anneal=0)
     straight = quiet_train(out=tmp_path/'a', epochs=4, **kw)
     quiet_train(out=tmp_path/'b', epochs=2, **kw)
     resumed = quiet_train(out=tmp_path/'b', epochs=4, resume=True)
@@ -118,6 +120,21 @@ def test_two_epochs_then_two_more_equals_four_straight(tmp_path):
     assert all(torch.allclose(a[k].float(), b[k].float(), atol=1e-6) for k in a), [k for k in a if not torch.allclose(a[k].float(), b[k].float(), atol=1e-6)][:5]
     la, lb = read_log(tmp_path/'a'), read_log(tmp_path/'b')
     assert [r['crit_loss'] for r in la] == pytest.approx([r['crit_loss'] for r in lb], rel=1e-5)
+
+def test_interrupted_annealed_run_resumes_exactly(tmp_path):
+    from fastai.callback.core import Callback, CancelFitException
+    class StopAfter2(Callback):
+        order = 80  # after `RunFolder` (70) has written epoch 2's checkpoint
+        def after_epoch(self):
+            if self.epoch == 1: raise CancelFitException()
+    # planned for 4 epochs, the rate annealed over the last half: stopped after 2 and resumed, the rate still follows the 4-epoch plan
+    kw = dict(epochs=4, save_every=2, lr_anneal=0.5)
+    straight = quiet_train(out=tmp_path/'a', **kw)
+    quiet_train(out=tmp_path/'b', cbs=StopAfter2(), **kw)
+    assert [r['epoch'] for r in read_log(tmp_path/'b')] == [1, 2]
+    resumed = quiet_train(out=tmp_path/'b', epochs=4, resume=True)
+    a, b = weights(straight), weights(resumed)
+    assert all(torch.allclose(a[k].float(), b[k].float(), atol=1e-6) for k in a), [k for k in a if not torch.allclose(a[k].float(), b[k].float(), atol=1e-6)][:5]
 
 def test_resume_cuts_the_log_back_to_its_checkpoint(tmp_path):
     out = tmp_path/'run'

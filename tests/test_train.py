@@ -149,6 +149,26 @@ def test_diffaug_option_trains_resumes_and_is_recorded(tmp_path):
     with pytest.raises(ValueError, match='translation=2.0 is not supported'): quiet_train(out=tmp_path/'bad2', diffaug='translation:2')
     assert not (tmp_path/'bad2').exists()
 
+def test_lr_anneal_option_anneals_the_rate_resumes_and_is_recorded(tmp_path):
+    from fastai.callback.core import Callback
+    class Rates(Callback):
+        order = 61  # after `LRAnneal` has set the step's rate
+        def before_fit(self): self.seen = []
+        def before_batch(self): self.seen.append(self.opt.hypers[-1]['lr'])
+    out, rates = tmp_path/'an', Rates()
+    quiet_train(out=out, epochs=2, lr=1e-3, lr_anneal=0.5, cbs=rates)
+    # 12 steps: the first half (and the step at halfway) at the rate given, then down a half cosine to near zero
+    assert len(rates.seen) == 12 and rates.seen[:7] == [1e-3] * 7
+    assert all(a > b for a, b in zip(rates.seen[6:], rates.seen[7:])) and rates.seen[-1] < 0.1e-3
+    assert json.loads((out/'options.json').read_text())['lr_anneal'] == 0.5
+    # a resume to 4 epochs anneals over the second half of the new total, so it starts at the full rate again
+    learn = quiet_train(out=out, epochs=4, resume=True, cbs=rates)
+    assert rates.seen[0] == 1e-3 and rates.seen[-1] < 0.1e-3 and learn.lr_anneal.share == 0.5
+    learn = quiet_train(out=out, epochs=5, resume=True, change='lr_anneal=0', cbs=rates)
+    assert rates.seen == [1e-3] * 6 and not hasattr(learn, 'lr_anneal')  # 0: a constant rate, no callback
+    with pytest.raises(ValueError, match='lr_anneal=2.0 is not supported'): quiet_train(out=tmp_path/'bad', lr_anneal=2.)
+    assert not (tmp_path/'bad').exists()
+
 @pytest.mark.parametrize('penalty', ['gp', 'r1'])
 def test_penalties_train_resume_and_rebuild_a_critic_without_batch_norm(tmp_path, penalty):
     out = tmp_path/penalty

@@ -1,4 +1,4 @@
-"""fastai's `GANLearner.wgan`, fixed for 42 images: a step-counting switcher, frozen weights that stay frozen, no validation, a moving average and a time budget
+"""fastai's `GANLearner.wgan`, fixed for 42 images: a step-counting switcher, frozen weights that stay frozen, no validation, a moving average, a time budget and a learning rate annealed at the end
 
 Docs: https://github.com/wganface/wganface/gan.html.md"""
 
@@ -6,7 +6,7 @@ Docs: https://github.com/wganface/wganface/gan.html.md"""
 
 # %% ../nbs/31_gan.ipynb #c002
 from __future__ import annotations
-import copy, time
+import copy, math, time
 import torch
 from torch import nn
 from fastcore.basics import store_attr
@@ -16,11 +16,12 @@ from fastai.torch_core import params
 from fastai.vision.gan import GANLearner, GANTrainer
 from .core import CLOCKS, check_at_least, check_choice, check_finite, clock_seconds, flushing_denormals
 from .distrib import any_rank
-from .optim import ForeachRMSProp
+from .optim import ForeachRMSProp, check_lr_anneal
 
 # %% auto #0
 __all__ = ['StepSwitcher', 'FrozenGradGuard', 'NoValidation', 'all_params_splitter', 'GeneratorEMA', 'TimeBudget', 'check_optim',
-           'FaceGANLearner', 'wgan_learner', 'SlowTrainingWarning', 'SpeedGuard', 'Diverged', 'DivergenceGuard']
+           'FaceGANLearner', 'wgan_learner', 'LRAnneal', 'SlowTrainingWarning', 'SpeedGuard', 'Diverged',
+           'DivergenceGuard']
 
 # %% ../nbs/31_gan.ipynb #c005
 class StepSwitcher(Callback):
@@ -172,6 +173,34 @@ def wgan_learner(
     learn.__class__ = FaceGANLearner
     learn.recorder.train_metrics, learn.recorder.valid_metrics = True, False
     return learn
+
+# %% ../nbs/31_gan.ipynb #c013b
+class LRAnneal(Callback):
+    "Hold the learning rate, then anneal it to zero along a half cosine over the last `share` of the run (fastai's `fit_flat_cos` shape)"
+    order = 60  # as fastai's `ParamScheduler`: the rate is set before the step
+    def __init__(self,
+        share:float=0.25, # Share of the run, at its end, over which the rate falls (0.25: fastai's `pct_start=0.75`)
+    ):
+        check_lr_anneal(share)
+        self.share = share
+
+    def progress(self) -> float:
+        "Share of the run done: of the time budget when there is one, of the epochs otherwise, whichever is further"
+        p = (self.epoch + self.iter / max(self.n_iter, 1)) / self.n_epoch
+        tb = getattr(self.learn, 'time_budget', None)
+        if tb is not None: p = max(p, tb.elapsed / tb.seconds)
+        return min(p, 1.)
+
+    def factor(self, p:float) -> float:
+        "The multiple of the base rate at progress `p`: 1 until `1 - share`, then down a half cosine to 0 at 1"
+        if self.share == 0: return 1.
+        t = (p - (1 - self.share)) / self.share
+        return 1. if t <= 0 else (1 + math.cos(math.pi * min(t, 1.))) / 2
+
+    def before_fit(self): self.lr0 = self.opt.hypers[-1]['lr']  # what `fit` was given (a resume gives it again)
+    def before_batch(self):
+        if self.training: self.opt.set_hyper('lr', self.lr0 * self.factor(self.progress()))
+    def after_fit(self): self.opt.set_hyper('lr', self.lr0)
 
 # %% ../nbs/31_gan.ipynb #c015
 class SlowTrainingWarning(UserWarning):

@@ -12,7 +12,8 @@ from fastai.optimizer import Optimizer, debias
 from .core import check_choice
 
 # %% auto #0
-__all__ = ['OPTIMISERS', 'adam_foreach', 'rmsprop_foreach', 'ForeachOptimizer', 'ForeachAdam', 'ForeachRMSProp', 'opt_func']
+__all__ = ['OPTIMISERS', 'adam_foreach', 'rmsprop_foreach', 'ForeachOptimizer', 'ForeachAdam', 'ForeachRMSProp', 'opt_func',
+           'check_lr_anneal']
 
 # %% ../nbs/25_optim.ipynb #c005
 def _states(opt:Optimizer, ps:list, key:str, like:list) -> list:
@@ -98,3 +99,10 @@ def opt_func(name:str):
     "The `opt_func` for a `Learner` that `train` uses for `opt`: 'adam' without momentum (as in fastai's GAN notebook) or 'rmsprop'"
     check_choice(name, 'opt', OPTIMISERS)
     return partial(ForeachAdam, mom=0.) if name == 'adam' else ForeachRMSProp
+
+# %% ../nbs/25_optim.ipynb #c011
+def check_lr_anneal(share:float):
+    "Raise a clear error for an annealing share outside [0, 1] (0: a constant learning rate)"
+    if not (isinstance(share, (int, float)) and 0 <= share <= 1):  # NaN fails both comparisons
+        raise ValueError(f"lr_anneal={share} is not supported: give the share of the run, at its end, over which the learning "
+                         "rate falls to zero, in [0, 1] (e.g. 0.25), or 0 for a constant rate")

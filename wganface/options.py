@@ -14,7 +14,7 @@ from .latents import check_noise, check_nz, default_nz
 from .models import check_model_options, check_norm, check_upsample
 from .augment import check_cutout, check_p, parse_policy
 from .penalty import check_penalty, default_penalty_weight
-from .optim import OPTIMISERS
+from .optim import OPTIMISERS, check_lr_anneal
 
 # %% auto #0
 __all__ = ['PRECISIONS', 'BLURS', 'LEGACY_DEFAULTS', 'RESUMABLE', 'CHANGEABLE', 'resolve_norm', 'TrainOptions',
@@ -43,7 +43,7 @@ class TrainOptions:
     n_crit:int=2 # Critic steps per generator step
     penalty:str='r1' # Keeps the critic in check: 'r1' (gradient penalty on reals), 'gp' (WGAN-GP) or 'clip' (weight clipping)
     clip:float=0.01 # Critic weight clipping, with penalty 'clip'
-    penalty_weight:float|None=None # Weight of 'gp' / 'r1'; default 10 / 20
+    penalty_weight:float|None=None # Weight of 'gp' / 'r1'; default 10 / 40
     penalty_every:int=4 # Apply 'gp' / 'r1' on one critic step in this many, scaled to match (lazy regularisation)
     n_features:int=16 # Model width (fastai's notebook uses 64; 16 trains far more steps per CPU-minute; 8 for tests)
     n_extra_layers:int=1 # Extra 3x3 layers in each network
@@ -54,6 +54,7 @@ class TrainOptions:
     opt:str='adam' # Optimiser: 'adam' (without momentum, as in fastai's GAN notebook) or 'rmsprop' (the WGAN paper's)
     ema:float=0.99 # Sample from a moving average of the generator with this decay; 0: off
     ema_rampup:float=0. # If > 0, the moving average's half-life is at most this share of the generator steps so far (StyleGAN2-ADA's ramp-up; 0: off)
+    lr_anneal:float=0.25 # Anneal the learning rate to zero along a half cosine over this last share of the run (of `minutes` when given, else of `epochs`; fastai's `fit_flat_cos` shape); 0: constant
     diffaug:str='auto' # DiffAugment for the critic ('color,translation,cutout' in any combination, each optionally NAME:SHARE, e.g. 'translation:0.5,cutout'; '': off; 'auto': translation on half the images when the training faces sit in different places, else on all, and cutout on all (decided by `train`)
     diffaug_p:float=1. # Share of the images each DiffAugment augmentation is applied to (1: every image, as in the paper; lower lets the critic see some faces where they are)
     cutout:float=0.25 # Side of DiffAugment's cutout square, as a share of the image's side (0.5, the paper's, left bigger dark squares on real-photo samples and ended further from the floor)
@@ -96,6 +97,7 @@ class TrainOptions:
         check_choice(self.opt, 'opt', OPTIMISERS)
         check_finite(self.ema, 'ema')
         if not 0 <= self.ema < 1: raise ValueError(f"ema={self.ema} is not supported: use a decay in [0, 1), e.g. 0.99, or 0 for none")
+        check_lr_anneal(self.lr_anneal)
         check_finite(self.ema_rampup, 'ema_rampup'); check_at_least(self.ema_rampup, 'ema_rampup', 0, hint='a share of the steps so far, e.g. 0.05, or 0 for none')
         if self.diffaug != 'auto': parse_policy(self.diffaug)
         check_finite(self.diffaug_p, 'diffaug_p'); check_p(self.diffaug_p)
@@ -115,13 +117,13 @@ class TrainOptions:
 # %% ../nbs/30_options.ipynb #c009
 LEGACY_DEFAULTS = dict(penalty='clip', critic_norm='batch', penalty_weight=0., penalty_every=1, opt='rmsprop', ema=0.,
                        diffaug='', minutes=0., eval_every=0, precision='fp32', channels_last=False, flip=False, keep_fakes=0,
-                       upsample='transposed', clock='wall', holdout=None, condition=None, condition_attrs=None, blur='off', diffaug_p=1., ema_rampup=0.,
+                       upsample='transposed', clock='wall', holdout=None, condition=None, condition_attrs=None, blur='off', diffaug_p=1., ema_rampup=0., lr_anneal=0.,
                        cutout=0.5)
 
 # options that only say how long, how often or on what hardware to train: a resume may give new values
 RESUMABLE = ('epochs', 'minutes', 'clock', 'save_every', 'keep', 'keep_fakes', 'eval_every', 'holdout', 'precision', 'channels_last')
 # options a resume may change only when asked explicitly (`change='lr=1e-4'`): the networks and optimiser state still fit
-CHANGEABLE = ('lr', 'n_crit', 'penalty_weight', 'penalty_every', 'clip', 'ema', 'ema_rampup', 'diffaug', 'diffaug_p', 'cutout', 'steps_per_epoch', 'bs', 'flip')
+CHANGEABLE = ('lr', 'n_crit', 'penalty_weight', 'penalty_every', 'clip', 'ema', 'ema_rampup', 'lr_anneal', 'diffaug', 'diffaug_p', 'cutout', 'steps_per_epoch', 'bs', 'flip')
 
 def options_from_dict(d:dict) -> TrainOptions:
     "The `TrainOptions` stored in a checkpoint or options.json, from any wganface version"

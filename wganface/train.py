@@ -31,7 +31,7 @@ from .optim import opt_func
 from .distrib import distrib_context, distrib_device, on_rank0
 from .options import TrainOptions, resumed_options
 from .encoder import AutoencoderWarmStart, build_encoder
-from .gan import Diverged, DivergenceGuard, GeneratorEMA, SpeedGuard, TimeBudget, wgan_learner
+from .gan import Diverged, DivergenceGuard, GeneratorEMA, LRAnneal, SpeedGuard, TimeBudget, wgan_learner
 from .runs import (RUN_DIRS, RUN_FILES, RunLock, checkpoint_path, cut_back, good_checkpoint, list_checkpoints,
                            read_log, remove_partials, save_checkpoint)
 # where README's older examples import them from: `from wganface.train import load_generator, wgan_learner, ...`
@@ -158,6 +158,7 @@ def _learner(o:TrainOptions, dls, out:Path, device, cbs=None, labels=None) -> GA
     if o.ema: extra += GeneratorEMA(o.ema, o.ema_rampup)
     if o.penalty != 'clip': extra += CriticPenalty(o.penalty, o.penalty_weight, o.penalty_every)
     if o.minutes: extra += TimeBudget(o.minutes, clock=o.clock)
+    if o.lr_anneal: extra += LRAnneal(o.lr_anneal)
     if o.eval_every: extra += EvalCallback(every=o.eval_every, holdout=o.holdout)
     # on the CPU, other programs can slow training down many times over; drop to one thread only if wganface chose the count
     if device.type == 'cpu': extra += SpeedGuard(adapt=THREADS['auto'])
