@@ -19,8 +19,8 @@ from fastai.torch_core import rank_distrib, num_distrib
 from .core import resolve_device
 
 # %% auto #0
-__all__ = ['is_distributed', 'distrib_device', 'on_rank0', 'any_rank', 'patch_ddp', 'fastai_distributed', 'GANDistrib',
-           'distrib_context']
+__all__ = ['is_distributed', 'distrib_device', 'on_rank0', 'rank_max', 'any_rank', 'patch_ddp', 'fastai_distributed',
+           'GANDistrib', 'distrib_context']
 
 # %% ../nbs/24_distrib.ipynb #c006
 def is_distributed() -> bool:
@@ -61,12 +61,16 @@ def on_rank0(func, *args, **kwargs):
     if box[1] is not None: raise box[1]  # on rank 0, the very exception it caught
     return box[0]
 
+def rank_max(value:float) -> float:
+    "The largest `value` over all ranks, on every rank: one number that all processes share"
+    if not is_distributed(): return value
+    t = torch.tensor([float(value)], dtype=torch.float64, device=_comm_device())
+    dist.all_reduce(t, op=dist.ReduceOp.MAX)
+    return t.item()
+
 def any_rank(flag:bool) -> bool:
     "True on every rank if `flag` is true on any rank: one decision that all processes share"
-    if not is_distributed(): return bool(flag)
-    t = torch.tensor([float(bool(flag))], device=_comm_device())
-    dist.all_reduce(t, op=dist.ReduceOp.MAX)
-    return bool(t.item())
+    return bool(rank_max(float(bool(flag))))
 
 # %% ../nbs/24_distrib.ipynb #c013
 def patch_ddp():

@@ -15,7 +15,7 @@ from fastai.callback.core import Callback, event, CancelValidException, CancelTr
 from fastai.torch_core import params
 from fastai.vision.gan import GANLearner, GANTrainer
 from .core import CLOCKS, check_at_least, check_choice, check_finite, clock_seconds, flushing_denormals
-from .distrib import any_rank
+from .distrib import any_rank, rank_max
 from .optim import ForeachRMSProp, check_lr_anneal
 
 # %% auto #0
@@ -188,7 +188,8 @@ class LRAnneal(Callback):
         "Share of the run done: of the time budget when there is one, of the epochs otherwise, whichever is further"
         p = (self.epoch + self.iter / max(self.n_iter, 1)) / self.n_epoch
         tb = getattr(self.learn, 'time_budget', None)
-        if tb is not None: p = max(p, tb.elapsed / tb.seconds)
+        # every process must use the same rate, or the copies of the networks drift apart: the furthest clock counts
+        if tb is not None: p = max(p, rank_max(tb.elapsed / tb.seconds))
         return min(p, 1.)
 
     def factor(self, p:float) -> float:
