@@ -15,7 +15,7 @@ from fastai.callback.core import Callback, event, CancelValidException, CancelTr
 from fastai.torch_core import params
 from fastai.vision.gan import GANLearner, GANTrainer
 from .core import CLOCKS, check_at_least, check_choice, check_finite, clock_seconds, flushing_denormals
-from .distrib import any_rank, rank_max
+from .distrib import rank_max
 from .optim import ForeachRMSProp, check_lr_anneal
 
 # %% auto #0
@@ -108,14 +108,17 @@ class TimeBudget(Callback):
     ):
         if not minutes > 0: raise ValueError(f"minutes={minutes} is not supported: give a positive time budget")
         check_choice(clock, 'clock', CLOCKS)
-        self.seconds, self.clock, self.expired = minutes * 60, clock, False
-    def before_fit(self): self.t0, self.expired = clock_seconds(self.clock), False
+        self.seconds, self.clock, self.expired, self.done = minutes * 60, clock, False, 0.
+    def before_fit(self): self.t0, self.expired, self.done = clock_seconds(self.clock), False, 0.
     @property
     def elapsed(self) -> float: return clock_seconds(self.clock) - self.t0
     def after_batch(self):
+        if not self.training: return
+        # the share of the budget spent, the same on every process (the furthest clock counts): they must stop at the
+        # same step, or the others wait forever for its gradients, and `LRAnneal` must set the same rate on all of them
+        self.done = rank_max(self.elapsed) / self.seconds
         # ending the training phase (not the fit) lets `after_epoch` write the grid, log and checkpoint as usual
-        # every process must stop at the same step, or the others wait forever for its gradients
-        if self.training and any_rank(self.elapsed >= self.seconds): self.expired = True; raise CancelTrainException()
+        if self.done >= 1: self.expired = True; raise CancelTrainException()
     def after_epoch(self):
         if self.expired: raise CancelFitException()
 
@@ -188,8 +191,8 @@ class LRAnneal(Callback):
         "Share of the run done: of the time budget when there is one, of the epochs otherwise, whichever is further"
         p = (self.epoch + self.iter / max(self.n_iter, 1)) / self.n_epoch
         tb = getattr(self.learn, 'time_budget', None)
-        # every process must use the same rate, or the copies of the networks drift apart: the furthest clock counts
-        if tb is not None: p = max(p, rank_max(tb.elapsed / tb.seconds))
+        # as of the last step, shared by every process: each setting its own rate would let the network copies drift apart
+        if tb is not None: p = max(p, tb.done)
         return min(p, 1.)
 
     def factor(self, p:float) -> float:

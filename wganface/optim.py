@@ -103,6 +103,6 @@ def opt_func(name:str):
 # %% ../nbs/25_optim.ipynb #c011
 def check_lr_anneal(share:float):
     "Raise a clear error for an annealing share outside [0, 1] (0: a constant learning rate)"
-    if not (isinstance(share, (int, float)) and 0 <= share <= 1):  # NaN fails both comparisons
+    if not 0 <= share <= 1:  # NaN fails both comparisons
         raise ValueError(f"lr_anneal={share} is not supported: give the share of the run, at its end, over which the learning "
                          "rate falls to zero, in [0, 1] (e.g. 0.25), or 0 for a constant rate")
