@@ -139,7 +139,7 @@ def quality(fakes, reals, seed, holdout=None, flip=False):
                checker=checkerboard(fakes, reals)['ratio'])
     if holdout is not None:
         mem = memorisation(fakes, reals, holdout, flip=flip)
-        out.update(copy_z_hog=mem['hog']['z'], nn_ratio=round(mem['pixel']['fake_nn_median'] / mem['pixel']['real_nn_median'], 3))
+        out.update(copy_z_hog=mem['hog']['z'], nn_ratio=round(mem['pixel']['nn_ratio'], 3))
     return out
 
 
@@ -160,8 +160,8 @@ def score(res, reals, holdout, n, seed):
     div = diversity(fakes, reals, seed=seed)
     levels = {norm: swd(fakes, reals, seed=seed, norm=norm) for norm in ('separate', 'joint')}
     return curve, fakes, dict(copy_z_hog=mem['hog']['z'], copy_z_pixel=mem['pixel']['z'],
-                              nn_ratio=round(mem['pixel']['fake_nn_median'] / mem['pixel']['real_nn_median'], 3),
-                              nn_ratio_hog=round(mem['hog']['fake_nn_median'] / mem['hog']['real_nn_median'], 3),
+                              nn_ratio=round(mem['pixel']['nn_ratio'], 3), nn_ratio_interval=mem['pixel']['nn_ratio_interval'],
+                              nn_ratio_hog=round(mem['hog']['nn_ratio'], 3),
                               msssim_fake=div['msssim_fake'], msssim_real=div['msssim_real'], swd_levels=levels)
 
 
@@ -234,11 +234,17 @@ def run_one(name, spec, minutes, seed, a, reals, holdout, out):
                 **quality, options=res['info'].get('options'))
 
 
+def nn_text(r):
+    "The NN ratio with its 95% bootstrap interval (rows written before it had one: the ratio alone)"
+    lo, hi = r.get('nn_ratio_interval') or (None, None)
+    return f"{r['nn_ratio']:.2f}" + ('' if lo is None else f" [{lo:.2f}, {hi:.2f}]")
+
+
 def table(rows, recipes, minutes_list, floors):
     "table.md: one row per run, then the mean and range of each recipe, then the floors"
     ref = floors.get('holdout', floors['halves'])
     stock = {(r['minutes'], r['seed']): r for r in rows if r['recipe'] == 'stock'}
-    lines = ['| budget | recipe | seed | critic / gen steps | real img/s | SWD | joint SWD (x floor) | checker | NN ratio | copy z (HOG) '
+    lines = ['| budget | recipe | seed | critic / gen steps | real img/s | SWD | joint SWD (x floor) | checker | NN ratio [95%] | copy z (HOG) '
              '| MS-SSIM fake / real | reaches stock final SWD at | peak MB |', '|' + '---|' * 13]
     for r in rows:
         s = stock.get((r['minutes'], r['seed']))
@@ -247,7 +253,7 @@ def table(rows, recipes, minutes_list, floors):
         reach_txt = '-' if s is None or r is s else ('not reached' if reach is None else f"{reach / 60:.1f} min ({reach / r['train_s']:.0%})")
         lines.append(f"| {r['minutes']:g} min | {r['recipe']} | {r['seed']} | {r['crit_steps']} / {r['gen_steps']} | {r['real_img_s']} | "
                      f"{r['swd']:.1f} | {r['swd_joint']:.1f} ({r['swd_joint'] / ref['swd_joint']:.2f}x) | {r['checker']:.2f} | "
-                     f"{r['nn_ratio']:.2f} | {r['copy_z_hog']:.1f} | {r['msssim_fake']:.3f} / {r['msssim_real']:.3f} | {reach_txt} | {r['peak_mb']} |")
+                     f"{nn_text(r)} | {r['copy_z_hog']:.1f} | {r['msssim_fake']:.3f} / {r['msssim_real']:.3f} | {reach_txt} | {r['peak_mb']} |")
     lines += ['', '| budget | recipe | SWD | joint SWD | joint SWD / floor | checker | NN ratio | seeds |', '|' + '---|' * 8]
     mean = lambda v: sum(v) / len(v)
     for minutes in minutes_list:
@@ -310,7 +316,7 @@ def main():
                 row = run_one(name, spec, minutes, seed, a, reals, holdout, out)
                 rows.append(row)
                 print(f"   {row['crit_steps']} critic + {row['gen_steps']} generator steps in {row['wall_s']:.0f} s, {row['real_img_s']} real img/s, "
-                      f"SWD {row['swd']:.1f}, joint {row['swd_joint']:.1f}, checker {row['checker']:.2f}, NN ratio {row['nn_ratio']:.2f}, "
+                      f"SWD {row['swd']:.1f}, joint {row['swd_joint']:.1f}, checker {row['checker']:.2f}, NN ratio {nn_text(row)}, "
                       f"copy z {row['copy_z_hog']:.1f}, MS-SSIM {row['msssim_fake']:.3f} (real {row['msssim_real']:.3f}), peak {row['peak_mb']} MB", flush=True)
                 save()
     text = table(rows, recipes, a.minutes, floors)

@@ -345,5 +345,5 @@ class EvalCallback(Callback):
                     checkerboard=tex['checkerboard'], checkerboard_floor=fl['checkerboard'], floor=fl['floor'],
                     msssim_fake=div['msssim_fake'], msssim_real=div['msssim_real'], near_duplicates=div['near_duplicates'],
                     copy_z_pixel=mem['pixel']['z'], copy_z_hog=mem['hog']['z'], coverage=mem['pixel']['coverage'],
-                    nn_ratio=round(mem['pixel']['fake_nn_median'] / mem['pixel']['real_nn_median'], 4),
+                    nn_ratio=mem['pixel']['nn_ratio'], nn_ratio_interval=mem['pixel']['nn_ratio_interval'],
                     n=self.n, seconds=round(time.perf_counter() - t, 2))

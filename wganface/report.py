@@ -23,11 +23,18 @@ def report_summary(res:dict) -> dict:
     return json_safe({k: report_summary(v) if isinstance(v, dict) else v for k, v in res.items() if not isinstance(v, torch.Tensor)})
 
 # %% ../nbs/56_report.ipynb #c011
+def _ratio_text(space:dict) -> str:
+    "The nearest-neighbour ratio with its interval, or just its parts from results written before it had one"
+    if 'nn_ratio' not in space: return f"{space['fake_nn_median'] / space['real_nn_median']:.2f}"
+    lo, hi = space['nn_ratio_interval']
+    return f"{space['nn_ratio']:.2f} [{lo:.2f}, {hi:.2f}]"
+
 def summary_rows(res:dict) -> list:
     "The headline of a report as (test, figure, verdict) rows: the HTML page's summary table and the CLI's printout"
     mem, div, swd_, real = res['memorisation'], res['diversity'], res['swd'], res['realness']
     fl, cb = res['floor'], res['checkerboard']
-    rows = [('memorisation (pixels)', f"z = {mem['pixel']['z']:+.2f}", mem['pixel']['verdict']),
+    px = mem['pixel']
+    rows = [('memorisation (pixels)', f"z = {px['z']:+.2f}, NN ratio {_ratio_text(px)}", px['verdict']),
             ('diversity', f"MS-SSIM {div['msssim_fake']:.3f} (real {div['msssim_real']:.3f})", div['verdict']),
             ('joint SWD x 1000', f"{res['swd_joint']['fake_vs_real']['mean']:.1f} = {fl['joint_ratio']:.2f}x the floor {fl['swd_joint']:.1f}",
              f"{fl['verdict']} (floor: {fl['desc']})"),
@@ -118,8 +125,8 @@ def _meta_rows(m:dict) -> list:
 
 def _memorisation_rows(mem:dict, n:int) -> list:
     "One row per feature space of the data-copying test"
-    return [('space', 'z', 'median distance: generated', 'median distance: real', 'near copies', 'coverage', 'top share')] + [
-        (k, f"{v['z']:+.2f}", f"{v['fake_nn_median']:.4f}", f"{v['real_nn_median']:.4f}", f"{v['near_copies']} / {n}",
+    return [('space', 'z', 'median distance: generated', 'median distance: real', 'ratio [95%]', 'near copies', 'coverage', 'top share')] + [
+        (k, f"{v['z']:+.2f}", f"{v['fake_nn_median']:.4f}", f"{v['real_nn_median']:.4f}", _ratio_text(v), f"{v['near_copies']} / {n}",
          f"{v['coverage']:.0%}", f"{v['top_share']:.1%}") for k, v in mem.items()]
 
 def _swd_rows(swd_res:dict) -> list:
@@ -171,7 +178,8 @@ def report_html(
 <h2>Memorisation</h2><p class="note">Data-copying test (Meehan et al. 2020): Mann-Whitney z of the distances from
 generated faces to their nearest training face against those from real faces ({esc(m['holdout'])}). Below -3: closer
 than new real faces (copying); above +3: farther (not yet realistic); new real faces score between about -2 and +3. Near copies: fakes closer to a training face
-than any real reference face is. Coverage: share of training faces that are the nearest neighbour of at least one fake;
+than any real reference face is. Ratio: the generated faces' median distance over the real faces' (1: as far as new
+real faces; below: closer), with its 95% bootstrap interval. Coverage: share of training faces that are the nearest neighbour of at least one fake;
 top share: the fakes taken by the most popular one.</p>{_table(_memorisation_rows(mem, m['n']))}
 <p class="note">Closest fakes first. Each row: the fake, its 3 nearest training faces in pixels, then in the
 {'critic' if 'critic' in mem else 'HOG'} feature space.</p><img src="data:image/png;base64,{_png_b64(nearest_png)}">

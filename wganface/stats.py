@@ -1,4 +1,4 @@
-"""The Mann-Whitney U statistic, written once: its z-score for the data-copying test, and ROC AUC with its Hanley-McNeil interval for the real-vs-generated tests; Spearman's rank correlation for latent directions
+"""The Mann-Whitney U statistic, written once: its z-score for the data-copying test, and ROC AUC with its Hanley-McNeil interval for the real-vs-generated tests; Spearman's rank correlation for latent directions; a ratio of medians with its bootstrap interval for the nearest-neighbour figure
 
 Docs: https://github.com/wganface/wganface/stats.html.md"""
 
@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 # %% auto #0
-__all__ = ['mann_whitney_u', 'mann_whitney_z', 'roc_auc', 'auc_interval', 'spearman']
+__all__ = ['mann_whitney_u', 'mann_whitney_z', 'roc_auc', 'auc_interval', 'spearman', 'median_ratio']
 
 # %% ../nbs/13_stats.ipynb #c006
 def _sample(x) -> np.ndarray:
@@ -68,3 +68,21 @@ def spearman(
     rx, ry = rx - rx.mean(-1, keepdims=True), ry - ry.mean(-1, keepdims=True)
     den = np.sqrt((rx**2).sum(-1) * (ry**2).sum(-1))
     return np.where(den > 0, (rx * ry).sum(-1) / np.where(den > 0, den, 1), 0.)
+
+# %% ../nbs/13_stats.ipynb #c018
+def median_ratio(
+    a, # Numerator sample, e.g. generated faces' distances to their nearest training face
+    b, # Denominator sample, e.g. held-out real faces' distances
+    level:float=0.95, # Coverage of the interval
+    n_boot:int=2000, # Bootstrap resamples
+    seed:int=0, # Seed of the resampling (the interval is reproducible)
+) -> tuple:
+    "median(a) / median(b) and its percentile bootstrap interval: (ratio, low, high), each sample resampled on its own"
+    a, b = _sample(a), _sample(b)
+    if not len(a) or not len(b): raise ValueError("median_ratio needs two non-empty samples")
+    if not 0 < level < 1: raise ValueError(f"level={level} is not supported: give a coverage in (0, 1), e.g. 0.95")
+    rng = np.random.default_rng(seed)
+    ra = np.median(a[rng.integers(len(a), size=(n_boot, len(a)))], axis=1)
+    rb = np.median(b[rng.integers(len(b), size=(n_boot, len(b)))], axis=1)
+    lo, hi = np.quantile(ra / rb, [(1 - level) / 2, (1 + level) / 2])
+    return float(np.median(a) / np.median(b)), float(lo), float(hi)
