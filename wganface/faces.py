@@ -151,9 +151,13 @@ _EXPRESSIONS = dict(
 def sample_face_params(
     n:int=42,   # number of faces
     seed:int=0, # seed for numpy's `default_rng`: the same seed gives the same list
+    independent:bool=False, # every value drawn over its whole range on its own, not as one of six expressions
 ) -> list[dict]:
-    "A list of `n` dicts of `render_face` parameters, covering six expressions in equal shares"
+    "A list of `n` dicts of `render_face` parameters, covering six expressions in equal shares (or all independent)"
     rng = np.random.default_rng(seed)
+    # expressions make the labels move together (a laugh smiles with an open mouth), which no steering method can
+    # pull apart; independent values are the set that can (bench/bench_directions.py compares the two)
+    if independent: return [{name: round(float(rng.uniform(*FACE_RANGES[name])), 4) for name in FACE_PARAMS} for _ in range(n)]
     kinds = rng.permutation(np.arange(n) % len(_EXPRESSIONS))
     ranges = list(_EXPRESSIONS.values())
     # rounded as labels.csv stores them, so a face rendered from its labels is the same image
@@ -167,6 +171,7 @@ def make_face_set(
     seed:int=0,           # seed passed to `sample_face_params`
     size:int=64,          # image width and height in pixels, at least 16
     overwrite:bool=False, # replace a previous face set in a folder that is not empty
+    independent:bool=False, # labels drawn independently, not as six expressions (`sample_face_params`)
 ) -> Path:
     "Write `n` rendered faces as face_000.png, ... and their parameters as labels.csv into `out_dir`"
     check_size(size, power_of_two=False)  # the renderer draws any size; training needs a power of two
@@ -178,7 +183,7 @@ def make_face_set(
     names = [f'face_{i:0{max(3, len(str(n - 1)))}d}.png' for i in range(n)]
     # a larger set written here before would leave faces that labels.csv no longer describes
     for stale in set(p.name for p in out_dir.glob('face_*.png')) - set(names): (out_dir/stale).unlink()
-    params = sample_face_params(n, seed)
+    params = sample_face_params(n, seed, independent)
     for name, p in zip(names, params): render_face(**p, size=size).save(out_dir/name, optimize=True)
     # written last, so a folder holding labels.csv holds a complete set
     with open(out_dir/'labels.csv', 'w', newline='') as f:
