@@ -43,7 +43,7 @@ class TrainOptions:
     n_crit:int=2 # Critic steps per generator step
     penalty:str='r1' # Keeps the critic in check: 'r1' (gradient penalty on reals), 'gp' (WGAN-GP) or 'clip' (weight clipping)
     clip:float=0.01 # Critic weight clipping, with penalty 'clip'
-    penalty_weight:float|None=None # Weight of 'gp' / 'r1'; default 10 / 40
+    penalty_weight:float|None=None # Weight of 'gp' / 'r1'; default 10 / 40 (1 for 'r1' with `condition`)
     penalty_every:int=4 # Apply 'gp' / 'r1' on one critic step in this many, scaled to match (lazy regularisation)
     n_features:int=16 # Model width (fastai's notebook uses 64; 16 trains far more steps per CPU-minute; 8 for tests)
     n_extra_layers:int=1 # Extra 3x3 layers in each network
@@ -89,7 +89,7 @@ class TrainOptions:
         check_finite(self.lr, 'lr')
         if not self.lr > 0: raise ValueError(f"lr={self.lr} is not supported: the learning rate must be positive")
         check_penalty(self.penalty, self.penalty_weight, self.penalty_every)
-        if self.penalty_weight is None: self.penalty_weight = default_penalty_weight(self.penalty)
+        if self.penalty_weight is None: self.penalty_weight = default_penalty_weight(self.penalty, conditional=self.condition is not None)
         check_finite(self.clip, 'clip')
         if self.penalty == 'clip' and not self.clip > 0: raise ValueError(f"clip={self.clip} is not supported: use a positive value, e.g. 0.01")
         if self.critic_norm != 'auto': check_norm(self.critic_norm)

@@ -19,9 +19,15 @@ __all__ = ['PENALTIES', 'default_penalty_weight', 'check_penalty', 'CriticPenalt
 # %% ../nbs/23_penalty.ipynb #c005
 PENALTIES = ('clip', 'gp', 'r1')
 
-def default_penalty_weight(kind:str) -> float:
-    "The weight `train` uses: 10 for WGAN-GP (Gulrajani et al.), gamma 40 for R1 (chosen on 42 real photos, see README)"
+def default_penalty_weight(
+    kind:str, # 'clip', 'gp' or 'r1'
+    conditional:bool=False, # for a conditional run (`train(condition=...)`)
+) -> float:
+    "The weight `train` uses: 10 for WGAN-GP (Gulrajani et al.), gamma 40 for R1 (chosen on 42 real photos, see README), 1 for R1 in a conditional run"
     check_penalty(kind)
+    # a conditional run on the built-in faces drew noise, not faces, at R1 40 and 80 (with and without DiffAugment)
+    # and clean faces at 1, the weight its attribute figures were first measured with (README, "Conditional training")
+    if conditional and kind == 'r1': return 1.
     # R1 at gamma 1 (wganface's earlier default) let samples of 42 real photos drift towards those photos; at 20 they
     # sat about as far from them as new photos do, and at 40 with the learning rate annealed at the end (`train`'s
     # `lr_anneal`), which draws the samples closer to the photos, they still do, with no loss of variety on the built-in person
