@@ -157,8 +157,8 @@ def memorisation(
         res[name] = dict(
             z=round(z, 3), verdict=copying_verdict(z),
             fake_nn_median=float(d_fake[:, 0].median()), real_nn_median=float(d_real.median()),
-            # the same question as z, as a size: 1 = as far from the training faces as new real faces; 58 held-out
-            # faces leave it uncertain by several percent, hence the interval
+            # the same question as z, as a size: 1 = as far from the training faces as new real faces; a few dozen
+            # held-out faces leave it uncertain by several percent, hence the interval
             nn_ratio=round(nn[0], 4), nn_ratio_interval=(round(nn[1], 4), round(nn[2], 4)),
             # nearer than the nearest new real face ever is: an unusually close match
             near_copies=int((d_fake[:, 0] < d_real.min()).sum()),

@@ -25,7 +25,7 @@ def default_penalty_weight(
 ) -> float:
     "The weight `train` uses: 10 for WGAN-GP (Gulrajani et al.), gamma 40 for R1 (chosen on 42 real photos, see README), 1 for R1 in a conditional run"
     check_penalty(kind)
-    # a conditional run on the built-in faces drew noise, not faces, at R1 40 and 80 (with and without DiffAugment)
+    # a conditional run on the built-in faces drew noise, not faces, at R1 80 with DiffAugment and at 40 without it,
     # and clean faces at 1, the weight its attribute figures were first measured with (README, "Conditional training")
     if conditional and kind == 'r1': return 1.
     # R1 at gamma 1 (wganface's earlier default) let samples of 42 real photos drift towards those photos; at 20 they
