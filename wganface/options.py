@@ -55,7 +55,7 @@ class TrainOptions:
     ema:float=0.99 # Sample from a moving average of the generator with this decay; 0: off
     ema_rampup:float=0. # If > 0, the moving average's half-life is at most this share of the generator steps so far (StyleGAN2-ADA's ramp-up; 0: off)
     lr_anneal:float=0.25 # Anneal the learning rate to zero along a half cosine over this last share of the run (of `minutes` when given, else of `epochs`; fastai's `fit_flat_cos` shape); 0: constant
-    diffaug:str='auto' # DiffAugment for the critic ('color,translation,cutout' in any combination, each optionally NAME:SHARE, e.g. 'translation:0.5,cutout'; '': off; 'auto': translation on half the images when the training faces sit in different places, else on all, and cutout on all (decided by `train`)
+    diffaug:str='auto' # DiffAugment for the critic ('color,translation,cutout' in any combination, each optionally NAME:SHARE, e.g. 'translation:0.5,cutout'; '': off; 'auto': translation on half the images when the training faces sit in different places, else on all, and cutout on all, off for a conditional run (decided by `train`)
     diffaug_p:float=1. # Share of the images each DiffAugment augmentation is applied to (1: every image, as in the paper; lower lets the critic see some faces where they are)
     cutout:float=0.25 # Side of DiffAugment's cutout square, as a share of the image's side (0.5, the paper's, left bigger dark squares on real-photo samples and ended further from the floor)
     flip:bool=False # Mirror faces at random
