@@ -235,9 +235,9 @@ def run_one(name, spec, minutes, seed, a, reals, holdout, out):
 
 
 def nn_text(r):
-    "The NN ratio with its 95% bootstrap interval (rows written before it had one: the ratio alone)"
-    lo, hi = r.get('nn_ratio_interval') or (None, None)
-    return f"{r['nn_ratio']:.2f}" + ('' if lo is None else f" [{lo:.2f}, {hi:.2f}]")
+    "The NN ratio with its 95% bootstrap interval"
+    lo, hi = r['nn_ratio_interval']
+    return f"{r['nn_ratio']:.2f} [{lo:.2f}, {hi:.2f}]"
 
 
 def table(rows, recipes, minutes_list, floors):

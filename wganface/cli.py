@@ -63,7 +63,7 @@ def _show_sample(path): print(f"Wrote {path}")
 
 def _show_evaluation(res):
     from wganface.report import summary_rows
-    for test, figure, verdict in summary_rows(res): print(f"{test:<32}{figure:<34}{verdict}")
+    for test, figure, verdict in summary_rows(res): print(f"{test:<32}{figure:<40}{verdict}")
     for p in res['files'].values(): print(f"Wrote {p}")
 
 @dataclass(frozen=True)

@@ -24,8 +24,7 @@ def report_summary(res:dict) -> dict:
 
 # %% ../nbs/56_report.ipynb #c011
 def _ratio_text(space:dict) -> str:
-    "The nearest-neighbour ratio with its interval, or just its parts from results written before it had one"
-    if 'nn_ratio' not in space: return f"{space['fake_nn_median'] / space['real_nn_median']:.2f}"
+    "The nearest-neighbour ratio with its 95% interval"
     lo, hi = space['nn_ratio_interval']
     return f"{space['nn_ratio']:.2f} [{lo:.2f}, {hi:.2f}]"
 

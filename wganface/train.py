@@ -184,7 +184,7 @@ def _resolve_auto(o:TrainOptions, dls) -> TrainOptions:
     faces = faces_to_tensor(dls.face_data.images)
     # a conditional run is off: with DiffAugment its faces followed the attribute values asked for far less (README,
     # "Conditional training": smile's rank -0.10 against 0.82, 1 attribute of 8 meeting every target against 5)
-    diffaug = resolve_diffaug(o.diffaug, faces) if o.condition is None else '' if o.diffaug == 'auto' else o.diffaug
+    diffaug = '' if o.condition is not None and o.diffaug == 'auto' else resolve_diffaug(o.diffaug, faces)
     o = dataclasses.replace(o, blur=resolve_blur(o.blur, faces), diffaug=diffaug)
     if rank_distrib(): return o
     if 'blur' in chosen and o.blur == 'on':
