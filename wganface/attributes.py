@@ -29,9 +29,9 @@ from .stats import roc_auc, spearman
 from .steering import sefa, unsupervised_directions
 
 # %% auto #0
-__all__ = ['ALPHAS', 'FEATURES', 'ROUTES', 'STEPS', 'Ridge', 'fit_ridge', 'Scorer', 'fit_scorer', 'label_latents', 'label_faces',
-           'fit_direction', 'heldout_separation', 'attribute_directions', 'edit_readings', 'edit_effects',
-           'side_effects', 'find_directions']
+__all__ = ['ALPHAS', 'FEATURES', 'SCORER_FEATURES', 'SCORER_ALPHA', 'ROUTES', 'STEPS', 'Ridge', 'fit_ridge', 'Scorer',
+           'fit_scorer', 'label_latents', 'label_faces', 'fit_direction', 'heldout_separation', 'attribute_directions',
+           'edit_readings', 'edit_effects', 'side_effects', 'find_directions']
 
 # %% ../nbs/83_attributes.ipynb #c007
 @dataclass
@@ -94,16 +94,23 @@ class Scorer:
             out.append(np.stack([m.predict(feats[f])[:, 0] for f, m in zip(self.features, self.models)], 1))
         return np.concatenate(out)
 
+SCORER_FEATURES, SCORER_ALPHA = ('pixels',), 1e-3  # what reads generated faces best (above)
+
 def fit_scorer(faces:torch.Tensor, # the labelled images (K,3,H,W) in [-1,1]
                labels:Labels, # their labels
+               features=SCORER_FEATURES, # feature sets to choose from (keys of `FEATURES`)
+               alpha:float|None=SCORER_ALPHA, # the ridge penalty; None: chosen by leave-one-out from `ALPHAS`
               )->Scorer:
-    "A scorer per attribute, its features chosen by leave-one-out rank correlation"
-    feats = {k: f(faces.float()).numpy() for k, f in FEATURES.items()}
+    "A scorer per attribute: ridge regression on `features` (the set with the best leave-one-out rank correlation, given several)"
+    unknown = [k for k in features if k not in FEATURES]
+    if unknown or not features: raise ValueError(f"unknown scorer features {unknown or list(features)}: choose from {', '.join(FEATURES)}")
+    feats = {k: FEATURES[k](faces.float()).numpy() for k in features}
+    alphas = ALPHAS if alpha is None else [alpha]
     chosen, models, quality = [], [], {}
     for j, a in enumerate(labels.names):
         ok = ~np.isnan(labels.values[:, j])
         y = labels.values[ok, j]
-        fits = {k: fit_ridge(x[ok], y) for k, x in feats.items()}
+        fits = {k: fit_ridge(x[ok], y, alphas) for k, x in feats.items()}
         rho = {k: float(spearman(f.loo[:, 0], y)) for k, f in fits.items()}
         best = max(rho, key=rho.get)
         chosen.append(best); models.append(fits[best]); quality[a] = rho[best]
