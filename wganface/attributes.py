@@ -98,12 +98,13 @@ SCORER_FEATURES, SCORER_ALPHA = ('pixels',), 1e-3  # what reads generated faces 
 
 def fit_scorer(faces:torch.Tensor, # the labelled images (K,3,H,W) in [-1,1]
                labels:Labels, # their labels
-               features=SCORER_FEATURES, # feature sets to choose from (keys of `FEATURES`)
+               features=SCORER_FEATURES, # feature sets to choose from (keys of `FEATURES`), or one name
                alpha:float|None=SCORER_ALPHA, # the ridge penalty; None: chosen by leave-one-out from `ALPHAS`
               )->Scorer:
     "A scorer per attribute: ridge regression on `features` (the set with the best leave-one-out rank correlation, given several)"
-    unknown = [k for k in features if k not in FEATURES]
-    if unknown or not features: raise ValueError(f"unknown scorer features {unknown or list(features)}: choose from {', '.join(FEATURES)}")
+    features = (features,) if isinstance(features, str) else tuple(features)
+    if not features or any(k not in FEATURES for k in features):
+        raise ValueError(f"scorer features must be some of {', '.join(FEATURES)}, got {list(features)}")
     feats = {k: FEATURES[k](faces.float()).numpy() for k in features}
     alphas = ALPHAS if alpha is None else [alpha]
     chosen, models, quality = [], [], {}
