@@ -43,7 +43,7 @@ import torch.nn.functional as F
 from wganface.attributes import FEATURES, STEPS, Ridge, attribute_directions, edit_effects, edit_readings, fit_direction, fit_ridge, side_effects
 from wganface.directions import Directions, disentangle, generator_fingerprint
 from wganface.labels import Labels, read_labels_file
-from wganface.faces import FACE_PARAMS, FACE_RANGES, builtin_faces_path, render_face, sample_face_params
+from wganface.faces import FACE_PARAMS, builtin_faces_path, render_face, sample_face_params
 from wganface.latents import seed_latents
 from wganface.metrics import pixel_features
 from wganface.models import sample_faces
@@ -53,12 +53,6 @@ from wganface.steering import unsupervised_directions
 
 OUT = Path(__file__).parent/'out'/'directions'
 RIDGE_FIELDS = ('mean', 'scale', 'coef', 'intercept', 'alpha', 'loo')
-
-
-def uniform_params(n, seed):
-    "Render parameters with every value independent and uniform over its range, so the meter cannot read one attribute off another"
-    rng = np.random.default_rng(seed)
-    return [{k: round(float(rng.uniform(*FACE_RANGES[k])), 4) for k in FACE_PARAMS} for _ in range(n)]
 
 
 def renders(params, size):
@@ -94,9 +88,10 @@ METER_KINDS, MARKER_KINDS = ('hog', 'coarse_hog', 'pixels', 'pixels32'), ('pixel
 
 def _fit_meters(size, n):
     "(meter, marker, {row name: R^2 per attribute on fresh renders}), fitted from renders"
-    meter = fit_meter(METER_KINDS, uniform_params(n // 2, 100) + sample_face_params(n // 2, 101), size)
-    marker = fit_meter(MARKER_KINDS, uniform_params(n // 2, 300), size)
-    fresh = dict(independent=uniform_params(n // 6, 200), expressions=sample_face_params(n // 6, 201))
+    # half with every value independent, so the meter cannot read one attribute off another
+    meter = fit_meter(METER_KINDS, sample_face_params(n // 2, 100, independent=True) + sample_face_params(n // 2, 101), size)
+    marker = fit_meter(MARKER_KINDS, sample_face_params(n // 2, 300, independent=True), size)
+    fresh = dict(independent=sample_face_params(n // 6, 200, independent=True), expressions=sample_face_params(n // 6, 201))
     return meter, marker, {f'{who}, {what}': r2(m, ps, size) for who, m in (('meter', meter), ('marker', marker)) for what, ps in fresh.items()}
 
 def meters(size, n):

@@ -155,8 +155,8 @@ def sample_face_params(
 ) -> list[dict]:
     "A list of `n` dicts of `render_face` parameters, covering six expressions in equal shares (or all independent)"
     rng = np.random.default_rng(seed)
-    # expressions make the labels move together (a laugh smiles with an open mouth), which no steering method can
-    # pull apart; independent values are the set that can (bench/bench_directions.py compares the two)
+    # expressions make the labels move together (a laugh smiles with an open mouth); independent values do not, for
+    # the benchmark's meter and for testing whether correlated labels are what holds a method back
     if independent: return [{name: round(float(rng.uniform(*FACE_RANGES[name])), 4) for name in FACE_PARAMS} for _ in range(n)]
     kinds = rng.permutation(np.arange(n) % len(_EXPRESSIONS))
     ranges = list(_EXPRESSIONS.values())
