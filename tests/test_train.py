@@ -31,7 +31,7 @@ def test_checkpoint_is_plain_data_with_options_and_versions(run):
     ckpt = torch.load(f, weights_only=True)  # no code unpickled
     assert ckpt['options']['n_features'] == 8 and ckpt['epoch'] == 2
     assert {'wganface_version', 'fastai_version', 'torch_version', 'generator', 'critic', 'opt', 'switcher'} <= set(ckpt)
-    assert ckpt['switcher']['crit_steps'] == 8 and ckpt['switcher']['gen_steps'] == 4  # n_crit 2 by default
+    assert ckpt['switcher']['crit_steps'] == 6 and ckpt['switcher']['gen_steps'] == 6  # n_crit 1 by default
 
 def test_checkpoint_round_trip_gives_identical_faces(run):
     out, learn = run
@@ -49,7 +49,7 @@ def test_resume_continues_step_count(tmp_path):
     with pytest.raises(ValueError, match='already trained 2 epochs'): quiet_train(out=out, resume=True, epochs=2)
     learn = quiet_train(out=out, resume=True, epochs=3)
     assert [r['steps'] for r in read_log(out)] == [6, 12, 18]
-    assert learn.step_switcher.crit_steps == 12 and learn.step_switcher.gen_steps == 6
+    assert learn.step_switcher.crit_steps == 9 and learn.step_switcher.gen_steps == 9
     assert load_checkpoint(list_checkpoints(out)[-1])['epoch'] == 3
 
 def test_overwrite_replaces_only_run_files(tmp_path):

@@ -40,7 +40,7 @@ class TrainOptions:
     nz:int|None=None # Noise dimensions; default 200 (normal) or 100 (uniform)
     noise:str='normal' # 'normal' or 'uniform' noise
     lr:float=1e-3 # Learning rate
-    n_crit:int=2 # Critic steps per generator step
+    n_crit:int=1 # Critic steps per generator step
     penalty:str='r1' # Keeps the critic in check: 'r1' (gradient penalty on reals), 'gp' (WGAN-GP) or 'clip' (weight clipping)
     clip:float=0.01 # Critic weight clipping, with penalty 'clip'
     penalty_weight:float|None=None # Weight of 'gp' / 'r1'; default 10 / 40 (1 for 'r1' with `condition`)
