@@ -4,6 +4,9 @@
     python bench/bench_directions.py --smoke                                        # the 0.1.0 fixture, tiny sizes: checks that it all runs (~2 min)
     python bench/bench_directions.py --runs RUN --strip smile                       # also the README's image strip
     python bench/bench_directions.py --runs RUN --oracle                             # perfect labels: how far can a linear direction go?
+
+Every invocation first prints the floor of the side-effect figure: what the meter reads on renders in which one
+attribute changes and nothing else (a perfect edit still shows 0.1-0.2: the meter is not perfect either).
     python bench/bench_directions.py --conditional /work/runs/cond                  # a run trained with --condition labels.csv
 
 The **meter** is not the thing being tested: one ridge regression per attribute (HOG, coarse HOG and pixels at 16x16
@@ -43,7 +46,7 @@ import torch.nn.functional as F
 from wganface.attributes import FEATURES, STEPS, Ridge, attribute_directions, edit_effects, edit_readings, fit_direction, fit_ridge, side_effects
 from wganface.directions import Directions, disentangle, generator_fingerprint
 from wganface.labels import Labels, read_labels_file
-from wganface.faces import FACE_PARAMS, builtin_faces_path, render_face, sample_face_params
+from wganface.faces import FACE_PARAMS, FACE_RANGES, builtin_faces_path, render_face, sample_face_params
 from wganface.latents import seed_latents
 from wganface.metrics import pixel_features
 from wganface.models import sample_faces
@@ -114,6 +117,23 @@ def meters(size, n):
     print(f"{'':<24}" + ''.join(f'{a:>11}' for a in FACE_PARAMS))
     for k, v in scores.items(): print(f"{k:<24}" + ''.join(f'{x:>11.3f}' for x in v))
     return meter, marker
+
+
+def perfect_edits(meter, size, n_faces=32, share=0.3):
+    "The side effects the meter itself shows for perfect edits: renders with one attribute stepped and every other value kept"
+    base = sample_face_params(n_faces, 777)
+    readings = []
+    for a in FACE_PARAMS:
+        lo, hi = FACE_RANGES[a]
+        step = (hi - lo) / 2 * share / max(STEPS)  # -3..3 steps cover `share` of the attribute's range
+        readings.append(np.stack([meter(renders([{**p, a: float(np.clip(p[a] + t * step, lo, hi))} for p in base], size))
+                                  for t in STEPS], 1))
+    fx = edit_effects(np.stack(readings), STEPS, 'rank')
+    others = np.array([np.abs(np.delete(fx[i], i)).mean() for i in range(len(FACE_PARAMS))])
+    print(f"Perfect edits (renders of {n_faces} built-in expressions, seed 777, one attribute stepped -3..3 over {share:.0%} of its "
+          "range, nothing else changed), the meter's mean |rank| for the other attributes, the floor of 'others': " +
+          ', '.join(f'{a} {v:.2f}' for a, v in zip(FACE_PARAMS, others)) + f"; mean {others.mean():.2f}")
+    return others
 
 
 def measure(r, dirs, meter, n_faces):
@@ -243,10 +263,13 @@ def oracle(run, meter, n=2000, seed=5, faces=32):
     r = as_run(run, device='cpu')
     z = seed_latents(list(range(seed * 10**6, seed * 10**6 + n)), r.nz, r.noise)
     y = meter(sample_faces(r.generator, z=z))
-    d = Directions(Meter.names, torch.stack([fit_direction(z, y[:, j], None) for j in range(y.shape[1])]))
-    own = np.diag(edit_effects(edit_readings(r, d, meter, n_faces=faces, seed=777), measure='rank'))
-    print(f"{run}: directions fitted on {n} generated faces read by the meter (an oracle scorer), own-attribute rank: " +
-          ', '.join(f'{a} {v:+.2f}' for a, v in zip(Meter.names, own)))
+    d = Directions(Meter.names, torch.stack([fit_direction(z, y[:, j], None) for j in range(y.shape[1])]),
+                   {'about': {a: {'kind': 'attribute'} for a in Meter.names}})
+    for how, dirs in (('as fitted', d), ('orthogonal', _joined([x for x in orthogonal(d) if x is not None]))):
+        m = measure(r, dirs, meter, faces)
+        print(f"{run}: directions fitted on {n} generated faces read by the meter (an oracle scorer), {how}, own-attribute rank / "
+              "others: " + ', '.join(f'{a} {o:+.2f}/{x:.2f}' for a, o, x in zip(dirs.names, m['own'], m['others'])) +
+              f"; mean {m['own'].mean():.2f}/{m['others'].mean():.2f}")
 
 
 def asked_values(attr, n):
@@ -317,6 +340,7 @@ def main():
             [str(Path(__file__).parent.parent/'tests'/'fixtures'/'ckpt-v0.1.0-size16-nz8.pt')], [20], 4, 10, 200, 300)
     size = as_run((args.conditional or args.runs)[0], device='cpu').size
     meter, marker = meters(size, args.meter_renders)
+    perfect_edits(meter, size, min(args.faces, 32))
     if args.oracle:
         for run in args.runs: oracle(run, meter)
         return

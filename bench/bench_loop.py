@@ -122,7 +122,7 @@ def main():
     p.add_argument('--n-features', type=int, default=d['n_features'])
     p.add_argument('--upsample', default=d['upsample'], choices=['transposed', 'nearest', 'bilinear'])
     p.add_argument('--bs', type=int, default=d['bs'])
-    p.add_argument('--n-crit', type=int, default=d['n_crit'])
+    p.add_argument('--n-crit', type=int, default=1)  # train()'s default without --condition
     p.add_argument('--lr', type=float, default=d['lr'])
     p.add_argument('--opt', default=d['opt'], choices=['rmsprop', 'adam'])
     p.add_argument('--penalty', default=d['penalty'], choices=['clip', 'gp', 'r1'])
