@@ -41,9 +41,9 @@ def test_cli_trains_samples_and_resumes_a_conditional_run(tmp_path):
                     '--size', '16', '--nz', '8', '--n-features', '8', '--no-progress', '--device', 'cpu')
     assert code == 0, out
     assert load_run(run).generator.names == ['smile', 'mouth_open', 'eye_open', 'brow_raise', 'dx', 'dy', 'light', 'brightness']
-    # a conditional run's own defaults: weak R1, no DiffAugment (with either, the faces followed the labels far less)
+    # a conditional run's own defaults: weak R1, no DiffAugment, 2 critic steps (with any other, the faces followed the labels less)
     opts = json.loads((run/'options.json').read_text())
-    assert (opts['penalty_weight'], opts['diffaug']) == (1., '') and 'diffaug: off (a conditional run' in out, out
+    assert (opts['penalty_weight'], opts['diffaug'], opts['n_crit']) == (1., '', 2) and 'diffaug: off (a conditional run' in out, out
     grids = [tmp_path/f'{v}.png' for v in ('smile', 'frown', 'plain')]
     for f, attrs in zip(grids, ('smile=1,eye_open=1', 'smile=-1,eye_open=0', '')):
         assert cli('sample', run, '--n', '4', '--attrs', attrs, '--out', f)[0] == 0

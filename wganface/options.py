@@ -40,7 +40,7 @@ class TrainOptions:
     nz:int|None=None # Noise dimensions; default 200 (normal) or 100 (uniform)
     noise:str='normal' # 'normal' or 'uniform' noise
     lr:float=1e-3 # Learning rate
-    n_crit:int=1 # Critic steps per generator step
+    n_crit:int|None=None # Critic steps per generator step; default 1 (2 with `condition`)
     penalty:str='r1' # Keeps the critic in check: 'r1' (gradient penalty on reals), 'gp' (WGAN-GP) or 'clip' (weight clipping)
     clip:float=0.01 # Critic weight clipping, with penalty 'clip'
     penalty_weight:float|None=None # Weight of 'gp' / 'r1'; default 10 / 40 (1 for 'r1' with `condition`)
@@ -82,6 +82,8 @@ class TrainOptions:
         check_model_options(self.size, self.n_features, self.n_extra_layers, self.leak, self.nz); check_upsample(self.upsample)
         check_choice(self.blur, 'blur', BLURS)
         check_choice(self.clock, 'clock', CLOCKS)
+        # a conditional run keeps 2: with 1 its faces followed the attribute values asked for less (README, "Conditional training")
+        if self.n_crit is None: self.n_crit = 2 if self.condition is not None else 1
         for name in ('steps_per_epoch', 'bs', 'n_crit', 'save_every'): check_at_least(getattr(self, name), name)
         check_at_least(self.keep, 'keep', 0, hint='0 keeps every checkpoint'); check_at_least(self.eval_every, 'eval_every', 0, hint='0: off')
         check_at_least(self.keep_fakes, 'keep_fakes', 0, hint='0 keeps every grid')
