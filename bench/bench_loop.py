@@ -116,13 +116,14 @@ def profile(a, top:int=25):
 def main():
     from wganface.train import train
     from wganface.penalty import default_penalty_weight
+    from wganface.options import TrainOptions
     d = {k: v.default for k, v in inspect.signature(train).parameters.items()}
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0], epilog=__doc__.split('\n\n', 1)[1],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--n-features', type=int, default=d['n_features'])
     p.add_argument('--upsample', default=d['upsample'], choices=['transposed', 'nearest', 'bilinear'])
     p.add_argument('--bs', type=int, default=d['bs'])
-    p.add_argument('--n-crit', type=int, default=1)  # train()'s default without --condition
+    p.add_argument('--n-crit', type=int, default=TrainOptions().n_crit)  # train()'s default without --condition
     p.add_argument('--lr', type=float, default=d['lr'])
     p.add_argument('--opt', default=d['opt'], choices=['rmsprop', 'adam'])
     p.add_argument('--penalty', default=d['penalty'], choices=['clip', 'gp', 'r1'])
