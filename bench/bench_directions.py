@@ -4,10 +4,10 @@
     python bench/bench_directions.py --smoke                                        # the 0.1.0 fixture, tiny sizes: checks that it all runs (~2 min)
     python bench/bench_directions.py --runs RUN --strip smile                       # also the README's image strip
     python bench/bench_directions.py --runs RUN --oracle                             # perfect labels: how far can a linear direction go?
+    python bench/bench_directions.py --conditional /work/runs/cond                  # a run trained with --condition labels.csv
 
 Every invocation first prints the floor of the side-effect figure: what the meter reads on renders in which one
-attribute changes and nothing else (a perfect edit still shows 0.1-0.2: the meter is not perfect either).
-    python bench/bench_directions.py --conditional /work/runs/cond                  # a run trained with --condition labels.csv
+attribute changes and nothing else (a perfect edit still shows 0.05-0.13: the meter is not perfect either).
 
 The **meter** is not the thing being tested: one ridge regression per attribute (HOG, coarse HOG and pixels at 16x16
 and 32x32) fitted on 3,000 faces drawn by the library's renderer with known values (seeds 100 and 101, half with
